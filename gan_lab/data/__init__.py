@@ -1,0 +1,19 @@
+"""gan_lab data modules: each yields ``(x in [-1, 1], y int64)`` batches and a :class:`DataSpec`."""
+
+from gan_lab.data.base import DataSpec, GANDataModule
+from gan_lab.data.image_folder import ImageFolderDataModule, UInt8ImageDataset
+from gan_lab.data.mnist import MNISTDataModule, load_mnist, read_idx
+from gan_lab.data.toy import GaussianMixtureDataModule, Grid25DataModule, Ring8DataModule
+
+__all__ = [
+    "DataSpec",
+    "GANDataModule",
+    "GaussianMixtureDataModule",
+    "Grid25DataModule",
+    "ImageFolderDataModule",
+    "MNISTDataModule",
+    "Ring8DataModule",
+    "UInt8ImageDataset",
+    "load_mnist",
+    "read_idx",
+]

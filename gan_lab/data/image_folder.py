@@ -1,0 +1,218 @@
+"""Images from any folder tree of PNG/JPEG files, decoded once into memory.
+
+Each image is converted to RGB (``channels=3``) or greyscale (``channels=1``), its shorter side
+resized to ``resolution`` with Lanczos filtering, then centre-cropped to a square, as in the
+``center-crop`` transform of StyleGAN2-ADA's ``dataset_tool.py`` (Karras et al., 2020,
+arXiv:2006.06676).
+
+Labels: when ``root`` has sub-folders (names starting with "." are ignored), each first-level
+sub-folder is a class (sorted by name, label = index) and its images are found recursively;
+image files sitting directly in ``root`` are then ignored, with one warning, because they have
+no class. When ``root`` has no sub-folders, its images have label 0 and ``num_classes`` is 0.
+
+Memory: everything is decoded at ``setup`` into one uint8 tensor of ``N * channels *
+resolution**2`` bytes (e.g. 70,000 RGB images at 64x64 take 860 MB, at 256x256 13.8 GB); it is
+the fast path for the small folders researchers use, not for large data sets.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torch.utils.data import DataLoader, Dataset
+
+from gan_lab.data.base import DataSpec, GANDataModule
+
+log = logging.getLogger(__name__)
+
+
+def uint8_to_model(x: torch.Tensor) -> torch.Tensor:
+    """uint8 [0, 255] -> float32 [-1, 1] (0 -> -1, 255 -> 1)."""
+    return x.float().div_(127.5).sub_(1.0)
+
+
+class UInt8ImageDataset(Dataset):
+    """In-memory images stored as uint8 ``(N, C, H, W)``; items are ``(x in [-1, 1], y)``."""
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor) -> None:
+        if images.dtype != torch.uint8 or images.ndim != 4:
+            raise ValueError(
+                f"images must be uint8 (N, C, H, W), got {images.dtype} {tuple(images.shape)}"
+            )
+        if len(labels) != len(images):
+            raise ValueError(f"{len(images)} images but {len(labels)} labels")
+        self.images = images
+        self.labels = labels.long()
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return uint8_to_model(self.images[i]), self.labels[i]
+
+
+def _class_dirs(root: Path) -> list[str]:
+    return sorted(e.name for e in os.scandir(root) if e.is_dir() and not e.name.startswith("."))
+
+
+def _find_images(folder: Path, extensions: tuple[str, ...]) -> list[Path]:
+    found = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        found += [
+            Path(dirpath) / f
+            for f in sorted(filenames)
+            if not f.startswith(".") and os.path.splitext(f)[1].lower() in extensions
+        ]
+    return found
+
+
+def load_image(path: str | Path, resolution: int, channels: int) -> np.ndarray:
+    """Decode one file: shorter side to ``resolution`` (Lanczos), centre crop; (C, R, R) uint8."""
+    with Image.open(path) as im:
+        im.draft("RGB" if channels == 3 else "L", (resolution, resolution))  # JPEG: cheap scale
+        im = im.convert("RGB" if channels == 3 else "L")
+    w, h = im.size
+    s = resolution / min(w, h)
+    nw, nh = max(resolution, round(w * s)), max(resolution, round(h * s))
+    if (nw, nh) != (w, h):
+        im = im.resize((nw, nh), Image.Resampling.LANCZOS)
+    left, top = (nw - resolution) // 2, (nh - resolution) // 2
+    im = im.crop((left, top, left + resolution, top + resolution))
+    a = np.asarray(im, dtype=np.uint8)
+    return a[None] if channels == 1 else a.transpose(2, 0, 1)
+
+
+class ImageFolderDataModule(GANDataModule):
+    """A folder tree of images as ``(x (B, C, R, R) in [-1, 1], y (B,) int64)`` batches.
+
+    Attributes:
+        classes: class (first-level sub-folder) names, sorted; empty when there are none.
+        spec: ``DataSpec((channels, resolution, resolution), num_classes=len(classes))``.
+        paths: the decoded files, in label-then-path order (after ``setup``).
+        skipped: files that could not be decoded (after ``setup``); reported in one warning.
+        ignored: image files directly in ``root`` when it has class sub-folders (after
+            ``setup``).
+    """
+
+    def __init__(
+        self,
+        root: str,
+        resolution: int = 64,
+        channels: int = 3,
+        batch_size: int = 64,
+        num_workers: int = 0,
+        seed: int = 0,
+        extensions: Sequence[str] = (".png", ".jpg", ".jpeg"),
+    ) -> None:
+        super().__init__(batch_size=batch_size, num_workers=num_workers, seed=seed)
+        self.root = Path(os.path.expanduser(str(root)))
+        if not self.root.is_dir():
+            raise FileNotFoundError(f"image folder not found: {self.root}")
+        if channels not in (1, 3):
+            raise ValueError(f"channels must be 1 (greyscale) or 3 (RGB), got {channels}")
+        if resolution < 1:
+            raise ValueError(f"resolution must be >= 1, got {resolution}")
+        self.resolution = int(resolution)
+        self.channels = int(channels)
+        self.extensions = tuple(
+            (e if str(e).startswith(".") else f".{e}").lower() for e in map(str, extensions)
+        )
+        self.classes = _class_dirs(self.root)
+        self.spec = DataSpec(
+            shape=(self.channels, self.resolution, self.resolution),
+            num_classes=len(self.classes),
+        )
+        self.dataset: UInt8ImageDataset | None = None
+        self.paths: list[Path] = []
+        self.skipped: list[Path] = []
+        self.ignored: list[Path] = []
+
+    def _list_files(self) -> tuple[list[Path], list[int]]:
+        if not self.classes:
+            files = _find_images(self.root, self.extensions)
+            return files, [0] * len(files)
+        self.ignored = [
+            self.root / e.name
+            for e in sorted(os.scandir(self.root), key=lambda e: e.name)
+            if e.is_file() and os.path.splitext(e.name)[1].lower() in self.extensions
+        ]
+        if self.ignored:
+            warnings.warn(
+                f"{self.root}: ignored {len(self.ignored)} image(s) directly in the root "
+                f"folder, which has class sub-folders (e.g. {self.ignored[0].name})",
+                stacklevel=3,
+            )
+        files, labels = [], []
+        for label, name in enumerate(self.classes):
+            found = _find_images(self.root / name, self.extensions)
+            files += found
+            labels += [label] * len(found)
+        return files, labels
+
+    def _decode(self, path: Path) -> np.ndarray | None:
+        try:
+            return load_image(path, self.resolution, self.channels)
+        except Exception:  # corrupt or truncated files raise many kinds of errors
+            return None
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.dataset is not None:
+            return
+        files, labels = self._list_files()
+        workers = min(8, os.cpu_count() or 1)
+        with ThreadPoolExecutor(workers) as pool:
+            decoded = list(pool.map(self._decode, files))
+        keep = [i for i, a in enumerate(decoded) if a is not None]
+        self.skipped = [files[i] for i, a in enumerate(decoded) if a is None]
+        if self.skipped:
+            shown = ", ".join(str(p) for p in self.skipped[:3])
+            more = ", ..." if len(self.skipped) > 3 else ""
+            warnings.warn(
+                f"{self.root}: skipped {len(self.skipped)} unreadable image file(s) of "
+                f"{len(files)}: {shown}{more}",
+                stacklevel=2,
+            )
+        if not keep:
+            raise ValueError(
+                f"no readable images with extensions {list(self.extensions)} in {self.root} "
+                f"({len(files)} candidate file(s), {len(self.skipped)} unreadable)"
+            )
+        self.paths = [files[i] for i in keep]
+        images = torch.from_numpy(np.stack([decoded[i] for i in keep]))
+        y = torch.tensor([labels[i] for i in keep], dtype=torch.int64)
+        self.dataset = UInt8ImageDataset(images, y)
+        for label, name in enumerate(self.classes):
+            if not (y == label).any():
+                warnings.warn(
+                    f"{self.root}: class folder {name!r} has no readable images", stacklevel=2
+                )
+        log.info(
+            "%s: decoded %d images into %.1f MB", self.root, len(images), images.numel() / 2**20
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        if self.dataset is None:
+            self.setup("fit")
+        if len(self.dataset) < self.batch_size:
+            raise ValueError(
+                f"{self.root} has {len(self.dataset)} readable images, fewer than "
+                f"batch_size={self.batch_size} (the loader drops incomplete batches)"
+            )
+        return DataLoader(
+            self.dataset,
+            batch_size=self.batch_size,
+            shuffle=True,
+            drop_last=True,
+            num_workers=self.num_workers,
+            generator=torch.Generator().manual_seed(self.seed),
+            persistent_workers=self.num_workers > 0,
+        )

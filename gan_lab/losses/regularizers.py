@@ -1,0 +1,263 @@
+"""Discriminator regularizers: pure functions, and classes with hooks for the training loop.
+
+Pure functions:
+    * :func:`gradient_penalty` - WGAN-GP, Gulrajani et al. 2017, arXiv:1704.00028.
+    * :func:`r1_penalty` - R1, Mescheder, Geiger & Nowozin 2018, arXiv:1801.04406.
+    * :func:`clip_weights_` - weight clipping of WGAN, Arjovsky et al. 2017, arXiv:1701.07875.
+    * :func:`apply_spectral_norm` - Miyato et al. 2018, arXiv:1802.05957.
+
+GP and R1 are always computed in float32: inputs are cast to float and D runs with autocast
+disabled, so the double backward is not done in bf16/fp16 (D's parameters are float32 under
+mixed precision, so D itself is unchanged). The discriminator is called as ``D(x, y)`` when labels
+are given, else ``D(x)``; it returns logits ``(B,)``. Inputs may be vectors ``(B, D)``, images
+``(B, C, H, W)`` or videos ``(B, C, T, H, W)``.
+
+Classes share :class:`Regularizer`, whose three hooks the training scheme calls:
+``prepare(D)`` once when the model is built, ``penalty(D, real, fake, y)`` added to each D loss,
+``after_step(D, step)`` after each D optimizer step.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+from torch.nn.utils.parametrizations import spectral_norm
+from torch.nn.utils.parametrize import is_parametrized
+
+__all__ = [
+    "Regularizer",
+    "NoRegularizer",
+    "GradientPenalty",
+    "R1Penalty",
+    "WeightClipping",
+    "SpectralNorm",
+    "gradient_penalty",
+    "r1_penalty",
+    "clip_weights_",
+    "apply_spectral_norm",
+    "has_batchnorm",
+]
+
+# Layers whose ``weight`` spectral normalization wraps (norm layers are left alone).
+SPECTRAL_NORM_LAYERS: tuple[type[nn.Module], ...] = (
+    nn.Conv1d,
+    nn.Conv2d,
+    nn.Conv3d,
+    nn.ConvTranspose1d,
+    nn.ConvTranspose2d,
+    nn.ConvTranspose3d,
+    nn.Linear,
+    nn.Embedding,
+)
+
+
+def _call(discriminator: nn.Module, x: Tensor, y: Tensor | None) -> Tensor:
+    return discriminator(x) if y is None else discriminator(x, y)
+
+
+def gradient_penalty(
+    discriminator: nn.Module,
+    real: Tensor,
+    fake: Tensor,
+    y: Tensor | None = None,
+    center: float = 1.0,
+    eps: Tensor | None = None,
+) -> Tensor:
+    """WGAN-GP penalty ``E[(‖∇ D(x̂)‖₂ - center)²]`` (Gulrajani et al. 2017, eq. 3, without λ).
+
+    ``x̂ = ε x + (1 - ε) x̃`` with one ``ε ~ U[0, 1]`` per sample, broadcast over all non-batch
+    dimensions. Both inputs are detached (the penalty trains D only); the graph of the gradient is
+    kept (``create_graph=True``) so the penalty can be back-propagated into D's parameters.
+
+    Args:
+        discriminator: returns logits ``(B,)``.
+        real: ``(B, *S)`` real samples.
+        fake: ``(B, *S)`` generated samples.
+        y: optional labels ``(B,)``, passed to D with the interpolates.
+        center: target gradient norm (1 in the paper; 0 gives a zero-centred GP).
+        eps: optional ``(B,)`` interpolation weights (drawn uniformly when ``None``).
+
+    Returns:
+        A float32 scalar.
+    """
+    if real.shape != fake.shape:
+        raise ValueError(
+            f"gradient_penalty needs real and fake of the same shape, "
+            f"got {tuple(real.shape)} and {tuple(fake.shape)}"
+        )
+    real = real.detach().float()
+    fake = fake.detach().float()
+    batch = real.shape[0]
+    if eps is None:
+        eps = torch.rand(batch, device=real.device)
+    eps = eps.to(device=real.device, dtype=torch.float32).reshape(batch, *([1] * (real.dim() - 1)))
+    x_hat = (eps * real + (1.0 - eps) * fake).requires_grad_(True)
+    with torch.autocast(device_type=x_hat.device.type, enabled=False):
+        out = _call(discriminator, x_hat, y)
+        (grad,) = torch.autograd.grad(out.float().sum(), x_hat, create_graph=True)
+        norm = torch.linalg.vector_norm(grad.flatten(1), ord=2, dim=1)
+        return (norm - center).pow(2).mean()
+
+
+def r1_penalty(discriminator: nn.Module, real: Tensor, y: Tensor | None = None) -> Tensor:
+    """R1 penalty ``E[‖∇ₓ D(x)‖²]`` on real data (Mescheder et al. 2018, without γ/2).
+
+    Args:
+        discriminator: returns logits ``(B,)``.
+        real: ``(B, *S)`` real samples (detached here).
+        y: optional labels ``(B,)``.
+
+    Returns:
+        A float32 scalar; :class:`R1Penalty` multiplies it by ``γ / 2``.
+    """
+    x = real.detach().float().requires_grad_(True)
+    with torch.autocast(device_type=x.device.type, enabled=False):
+        out = _call(discriminator, x, y)
+        (grad,) = torch.autograd.grad(out.float().sum(), x, create_graph=True)
+        return grad.pow(2).flatten(1).sum(1).mean()
+
+
+@torch.no_grad()
+def clip_weights_(module: nn.Module, clip: float) -> None:
+    """Clamp every parameter of ``module`` to ``[-clip, clip]`` in place (WGAN, Algorithm 1)."""
+    if clip <= 0:
+        raise ValueError(f"weight clipping needs clip > 0, got {clip}")
+    for p in module.parameters():
+        p.clamp_(-clip, clip)
+
+
+def apply_spectral_norm(module: nn.Module, n_power_iterations: int = 1) -> nn.Module:
+    """Wrap the weight of every conv, transposed conv, linear and embedding layer with
+    ``torch.nn.utils.parametrizations.spectral_norm`` (Miyato et al. 2018), in place.
+
+    Norm layers are left alone, as are layers already parametrized. One power iteration per
+    training forward, as in the paper. Returns ``module`` for chaining.
+    """
+    for m in list(module.modules()):
+        if not isinstance(m, SPECTRAL_NORM_LAYERS):
+            continue
+        if getattr(m, "weight", None) is None or is_parametrized(m, "weight"):
+            continue
+        spectral_norm(m, n_power_iterations=n_power_iterations)
+    return module
+
+
+def _first_batchnorm(module: nn.Module) -> str | None:
+    for name, m in module.named_modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            return name or type(m).__name__
+    return None
+
+
+def has_batchnorm(module: nn.Module) -> bool:
+    """Whether ``module`` contains any BatchNorm layer (1d/2d/3d, lazy or synchronised)."""
+    return _first_batchnorm(module) is not None
+
+
+def _reject_batchnorm(regularizer: str, discriminator: nn.Module) -> None:
+    name = _first_batchnorm(discriminator)
+    if name is not None:
+        raise ValueError(
+            f"{regularizer} penalises the gradient of D per sample, which is not valid when D "
+            f"uses BatchNorm (batch statistics couple the samples; Gulrajani et al. 2017, §4); "
+            f"found BatchNorm at {name!r}. Set net.discriminator.norm=layer (or none)."
+        )
+
+
+class Regularizer:
+    """Base regularizer: every hook is a no-op."""
+
+    def prepare(self, discriminator: nn.Module) -> nn.Module:
+        """Called once when the model is built; returns the (possibly wrapped) discriminator."""
+        return discriminator
+
+    def penalty(
+        self, discriminator: nn.Module, real: Tensor, fake: Tensor, y: Tensor | None = None
+    ) -> Tensor | None:
+        """A term added to the D loss, or ``None``."""
+        return None
+
+    def after_step(self, discriminator: nn.Module, step: int) -> None:
+        """Called after every D optimizer step; ``step`` counts D steps so far."""
+        return None
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
+        return f"{type(self).__name__}({args})"
+
+
+class NoRegularizer(Regularizer):
+    """No regularization."""
+
+
+class GradientPenalty(Regularizer):
+    """WGAN-GP (Gulrajani et al. 2017, arXiv:1704.00028): ``weight * gradient_penalty``.
+
+    Args:
+        weight: λ (10 in the paper).
+        center: target gradient norm (1 in the paper).
+    """
+
+    def __init__(self, weight: float = 10.0, center: float = 1.0) -> None:
+        self.weight = float(weight)
+        self.center = float(center)
+
+    def prepare(self, discriminator: nn.Module) -> nn.Module:
+        _reject_batchnorm(type(self).__name__, discriminator)
+        return discriminator
+
+    def penalty(
+        self, discriminator: nn.Module, real: Tensor, fake: Tensor, y: Tensor | None = None
+    ) -> Tensor:
+        return self.weight * gradient_penalty(discriminator, real, fake, y, center=self.center)
+
+
+class R1Penalty(Regularizer):
+    """R1 (Mescheder et al. 2018, arXiv:1801.04406): ``γ/2 * E[‖∇ₓ D(x)‖²]`` on reals.
+
+    Args:
+        gamma: γ (10 in the paper's CelebA/LSUN experiments).
+    """
+
+    def __init__(self, gamma: float = 10.0) -> None:
+        self.gamma = float(gamma)
+
+    def prepare(self, discriminator: nn.Module) -> nn.Module:
+        _reject_batchnorm(type(self).__name__, discriminator)
+        return discriminator
+
+    def penalty(
+        self, discriminator: nn.Module, real: Tensor, fake: Tensor, y: Tensor | None = None
+    ) -> Tensor:
+        return 0.5 * self.gamma * r1_penalty(discriminator, real, y)
+
+
+class WeightClipping(Regularizer):
+    """WGAN weight clipping (Arjovsky et al. 2017): clamp D's parameters after each D step.
+
+    Also clamps once in :meth:`prepare`, so the first D step already sees clipped weights (the
+    reference code clamps before every critic iteration, which is the same sequence).
+
+    Args:
+        clip: c (0.01 in the paper).
+    """
+
+    def __init__(self, clip: float = 0.01) -> None:
+        if clip <= 0:
+            raise ValueError(f"WeightClipping needs clip > 0, got {clip}")
+        self.clip = float(clip)
+
+    def prepare(self, discriminator: nn.Module) -> nn.Module:
+        clip_weights_(discriminator, self.clip)
+        return discriminator
+
+    def after_step(self, discriminator: nn.Module, step: int) -> None:
+        clip_weights_(discriminator, self.clip)
+
+
+class SpectralNorm(Regularizer):
+    """Spectral normalization of every conv/linear/embedding weight in D (Miyato et al. 2018,
+    arXiv:1802.05957), applied once in :meth:`prepare`."""
+
+    def prepare(self, discriminator: nn.Module) -> nn.Module:
+        return apply_spectral_norm(discriminator)

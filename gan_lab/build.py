@@ -1,0 +1,44 @@
+"""Assemble a training module from a composed config, and rebuild one from a checkpoint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from gan_lab.data.base import DataSpec
+from gan_lab.modules.base import GANModule
+
+
+def build_module(cfg: DictConfig, spec: DataSpec) -> GANModule:
+    """``cfg.model`` built with the nets of ``cfg.net``, ``cfg.loss`` and ``cfg.regularizer``.
+
+    The keys of ``cfg.net`` are constructor arguments of the model's scheme (``generator`` and
+    ``discriminator`` for :class:`~gan_lab.modules.image.ImageGAN`), so a misspelt key fails
+    with its name.
+    """
+    make_module = instantiate(cfg.model, _partial_=True, _convert_="all")
+    return make_module(
+        **instantiate(cfg.net, _convert_="all"),
+        spec=spec,
+        loss=instantiate(cfg.loss),
+        regularizer=instantiate(cfg.regularizer),
+    )
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> GANModule:
+    """A module rebuilt from a gan_lab checkpoint (its stored config) with its weights loaded."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint not found: {path}")
+    checkpoint = torch.load(path, map_location=map_location, weights_only=False)
+    if "gan_lab" not in checkpoint or not checkpoint["gan_lab"].get("config"):
+        raise ValueError(f"{path} is not a gan_lab checkpoint (no stored run configuration)")
+    state = checkpoint["gan_lab"]
+    cfg = OmegaConf.create(state["config"])
+    module = build_module(cfg, DataSpec.from_dict(state["spec"]))
+    module.load_state_dict(checkpoint["state_dict"])
+    module.on_load_checkpoint(checkpoint)
+    return module.eval()

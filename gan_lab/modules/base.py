@@ -1,0 +1,284 @@
+"""The alternating discriminator/generator loop that every gan_lab training scheme shares."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import lightning as L
+import torch
+from torch import nn
+
+from gan_lab.data.base import DataSpec
+from gan_lab.losses import AdversarialLoss, NoRegularizer, Regularizer
+from gan_lab.modules.ema import ema_update_, make_ema_copy
+from gan_lab.nets.base import Generator
+
+OptimizerFactory = Callable[..., torch.optim.Optimizer]
+SchedulerFactory = Callable[[torch.optim.Optimizer], torch.optim.lr_scheduler.LRScheduler]
+
+
+class DivergenceError(RuntimeError):
+    """A loss became NaN or infinite; training stops so the last good checkpoint survives."""
+
+
+class GANModule(L.LightningModule):
+    """Base LightningModule for GANs, with manual optimization.
+
+    **The loop.** Each Lightning training step makes *one* update of every discriminator on a
+    fresh real batch (fakes from ``G(z).detach()``). After every ``n_critic`` such steps one
+    generator update follows and completes an *iteration*. Every D update therefore sees its own
+    real batch, as in Algorithm 1 of WGAN (Arjovsky et al. 2017) and WGAN-GP (Gulrajani et al.
+    2017). Discriminators are updated in the order of ``discriminators`` (MoCoGAN: image, then
+    video), each with its own optimizer; each phase runs inside ``toggle_optimizer`` and uses
+    ``manual_backward`` so that Lightning's mixed precision applies.
+
+    **Counters.** ``iteration`` (G updates) and ``images_seen`` (real samples fed to D, summed
+    over processes) drive stopping (``max_iterations``), LR schedules (stepped once per
+    iteration), EMA and the callbacks; Lightning's ``global_step`` counts every optimizer step.
+
+    **EMA.** ``generator_ema`` is a frozen copy of G (buffers included), updated after every G
+    step with the decay of :meth:`current_ema_decay` (a plain copy until ``ema_start``), saved
+    in checkpoints and used by :meth:`sample` by default.
+
+    Subclasses implement :meth:`fake_for`, :meth:`discriminator_loss` and :meth:`generator_loss`.
+    """
+
+    def __init__(
+        self,
+        generator: Generator,
+        discriminators: Mapping[str, nn.Module],
+        loss: AdversarialLoss,
+        spec: DataSpec,
+        g_optimizer: OptimizerFactory,
+        d_optimizer: OptimizerFactory,
+        regularizer: Regularizer | None = None,
+        n_critic: int = 1,
+        g_scheduler: SchedulerFactory | None = None,
+        d_scheduler: SchedulerFactory | None = None,
+        ema_decay: float | None = 0.999,
+        ema_start: int = 0,
+        max_iterations: int | None = None,
+        grad_clip_norm: float | None = None,
+        conditional: bool = False,
+    ) -> None:
+        super().__init__()
+        if n_critic < 1:
+            raise ValueError(f"model.n_critic must be >= 1, got {n_critic}")
+        if ema_decay is not None and not 0.0 <= ema_decay < 1.0:
+            raise ValueError(f"model.ema_decay must be in [0, 1) or null, got {ema_decay}")
+        if conditional and spec.num_classes < 1:
+            raise ValueError(
+                "model.conditional=true needs a data set with class labels; this one has none"
+            )
+        self.automatic_optimization = False
+        self.spec = spec
+        self.conditional = conditional
+        self.loss = loss
+        self.regularizer = regularizer or NoRegularizer()
+        self.generator = generator
+        self.discriminators = nn.ModuleDict(
+            {name: self.regularizer.prepare(d) for name, d in discriminators.items()}
+        )
+        self.generator_ema = make_ema_copy(generator) if ema_decay is not None else None
+        self.ema_decay = ema_decay
+        self.ema_start = ema_start
+        self.n_critic = n_critic
+        self.max_iterations = max_iterations
+        self.grad_clip_norm = grad_clip_norm
+        self._g_optimizer = g_optimizer
+        self._d_optimizer = d_optimizer
+        self._g_scheduler = g_scheduler
+        self._d_scheduler = d_scheduler
+        self.iteration = 0
+        self.images_seen = 0
+        self.d_steps = 0
+        #: The resolved run configuration, stored in every checkpoint (set by ``gan_lab.train``).
+        self.run_config: dict | None = None
+
+    # ----------------------------------------------------------------- what subclasses define
+    def fake_for(self, real: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Generated samples to set against the real batch ``real`` (same shape)."""
+        raise NotImplementedError
+
+    def discriminator_loss(
+        self, name: str, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Loss of discriminator ``name`` (fakes already detached) and statistics to log."""
+        raise NotImplementedError
+
+    def generator_loss(
+        self, real: torch.Tensor, y: torch.Tensor
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Loss of the generator for a batch shaped like ``real`` and statistics to log."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------------- shared pieces
+    def labels(self, y: torch.Tensor) -> torch.Tensor | None:
+        """The labels the nets see: ``y`` for a conditional model, else ``None``."""
+        return y if self.conditional else None
+
+    def adversarial_d_loss(
+        self, d: nn.Module, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Adversarial loss of ``d`` on (real, fake) plus the regularizer's penalty."""
+        labels = self.labels(y)
+        real_logits = d(real, labels)
+        fake_logits = d(fake, labels)
+        loss = self.loss.discriminator(real_logits, fake_logits)
+        stats = {"d_real": real_logits.detach().mean(), "d_fake": fake_logits.detach().mean()}
+        penalty = self.regularizer.penalty(d, real, fake, labels)
+        if penalty is not None:
+            loss = loss + penalty
+            stats["penalty"] = penalty.detach()
+        return loss, stats
+
+    def generate(
+        self, n: int, y: torch.Tensor | None = None, *, ema: bool = False,
+        rng: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """``n`` samples in model space from G (or its EMA copy), with gradients if enabled."""
+        net = self.generator_ema if ema and self.generator_ema is not None else self.generator
+        z = net.sample_latent(n, generator=rng)
+        return net(z, y)
+
+    # ------------------------------------------------------------------------------ sampling
+    @torch.no_grad()
+    def sample(
+        self, n: int, ema: bool = True, seed: int | None = None, y: torch.Tensor | None = None,
+        batch_size: int = 256,
+    ) -> torch.Tensor:
+        """``n`` samples ``(n, *spec.shape)`` in model space [-1, 1], nets in eval mode.
+
+        Args:
+            ema: use the EMA generator (when the model keeps one).
+            seed: makes the latents, and so the samples, reproducible.
+            y: labels for a conditional model; by default ``arange(n) % num_classes``.
+        """
+        net = self.generator_ema if ema and self.generator_ema is not None else self.generator
+        rng = None if seed is None else torch.Generator(self.device).manual_seed(seed)
+        if self.conditional and y is None:
+            y = torch.arange(n, device=self.device) % self.spec.num_classes
+        was_training = net.training
+        net.eval()
+        try:
+            chunks = []
+            for start in range(0, n, batch_size):
+                labels = None if y is None else y[start : start + batch_size].to(self.device)
+                m = min(batch_size, n - start)
+                chunks.append(self.generate(m, labels, ema=ema, rng=rng))
+        finally:
+            net.train(was_training)
+        return torch.cat(chunks)
+
+    # ------------------------------------------------------------------------- optimization
+    def configure_optimizers(self):
+        g_opt = self._g_optimizer(self.generator.parameters())
+        d_opts = [self.discriminator_optimizer(name) for name in self.discriminators]
+        optimizers = [g_opt, *d_opts]
+        schedulers = []
+        factories = [self._g_scheduler] + [self._d_scheduler] * len(d_opts)
+        for opt, factory in zip(optimizers, factories, strict=True):
+            if factory is not None:
+                schedulers.append({"scheduler": factory(opt), "interval": "step"})
+        return optimizers, schedulers
+
+    def discriminator_optimizer(self, name: str) -> torch.optim.Optimizer:
+        """The optimizer of discriminator ``name``; subclasses may give each D its own."""
+        return self._d_optimizer(self.discriminators[name].parameters())
+
+    def _update(self, opt, loss: torch.Tensor, params) -> torch.Tensor:
+        """One optimizer step inside its toggle; returns the gradient norm before clipping."""
+        opt.zero_grad(set_to_none=True)
+        self.manual_backward(loss)
+        grads = [p.grad for p in params if p.grad is not None]
+        norm = torch.nn.utils.get_total_norm(grads) if grads else loss.new_zeros(())
+        if self.grad_clip_norm:
+            self.clip_gradients(opt, self.grad_clip_norm, "norm")
+        opt.step()
+        return norm.detach()
+
+    def training_step(self, batch, batch_idx: int) -> None:
+        real, y = batch
+        g_opt, *d_opts = self.optimizers()
+        logs: dict[str, torch.Tensor] = {}
+
+        with torch.no_grad():
+            fake = self.fake_for(real, y)
+        for (name, d), opt in zip(self.discriminators.items(), d_opts, strict=True):
+            with self.toggled_optimizer(opt):
+                loss, stats = self.discriminator_loss(name, real, fake, y)
+                grad_norm = self._update(opt, loss, d.parameters())
+            self.regularizer.after_step(d, self.d_steps + 1)
+            key = "d" if len(self.discriminators) == 1 else f"d_{name}"
+            logs[f"loss/{key}"] = loss.detach()
+            logs[f"grad_norm/{key}"] = grad_norm
+            logs[f"lr/{key}"] = torch.tensor(opt.param_groups[0]["lr"])
+            logs.update({f"{stat}/{key}": value for stat, value in stats.items()})
+        self.d_steps += 1
+        self.images_seen += len(real) * self.trainer.world_size
+
+        if self.d_steps % self.n_critic == 0:
+            with self.toggled_optimizer(g_opt):
+                g_loss, stats = self.generator_loss(real, y)
+                logs["grad_norm/g"] = self._update(g_opt, g_loss, self.generator.parameters())
+            logs["loss/g"] = g_loss.detach()
+            logs["lr/g"] = torch.tensor(g_opt.param_groups[0]["lr"])
+            logs.update({f"{stat}/g": value for stat, value in stats.items()})
+            self.iteration += 1
+            self._end_iteration()
+
+        self._check_finite(logs)
+        if self.d_steps % self.trainer.log_every_n_steps:
+            return
+        logs["iteration"] = torch.tensor(float(self.iteration))
+        logs["images_seen"] = torch.tensor(float(self.images_seen))
+        shown = {k: logs.pop(k) for k in ("loss/d", "loss/g", "iteration") if k in logs}
+        self.log_dict(shown, prog_bar=True, on_step=True, on_epoch=False, batch_size=len(real))
+        self.log_dict(logs, on_step=True, on_epoch=False, batch_size=len(real))
+
+    def _end_iteration(self) -> None:
+        if self.generator_ema is not None:
+            ema_update_(self.generator_ema, self.generator, self.current_ema_decay())
+        schedulers = self.lr_schedulers()
+        if schedulers is not None:
+            for scheduler in schedulers if isinstance(schedulers, list) else [schedulers]:
+                scheduler.step()
+        if self.max_iterations is not None and self.iteration >= self.max_iterations:
+            self.trainer.should_stop = True
+
+    def current_ema_decay(self) -> float:
+        """EMA decay after the current iteration: 0 (a copy) until ``ema_start``, then
+        ``min(ema_decay, (1 + t) / (10 + t))`` with ``t`` iterations since ``ema_start``: the
+        warm-up of TensorFlow's ``ExponentialMovingAverage(num_updates=t)``, so that a short run's
+        average is not dominated by its first, untrained weights."""
+        t = self.iteration - self.ema_start
+        if self.ema_decay is None or t <= 0:
+            return 0.0
+        return min(self.ema_decay, (1 + t) / (10 + t))
+
+    def _check_finite(self, logs: Mapping[str, torch.Tensor]) -> None:
+        losses = {k: v for k, v in logs.items() if k.startswith("loss/")}
+        if bool(torch.isfinite(torch.stack(list(losses.values()))).all()):
+            return
+        bad = ", ".join(f"{k}={v.item():.4g}" for k, v in losses.items())
+        raise DivergenceError(
+            f"non-finite loss at iteration {self.iteration} (D step {self.d_steps}): {bad}. "
+            "Training stopped; the last checkpoint written before this point is kept."
+        )
+
+    # --------------------------------------------------------------------------- checkpoints
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        checkpoint["gan_lab"] = {
+            "iteration": self.iteration,
+            "images_seen": self.images_seen,
+            "d_steps": self.d_steps,
+            "spec": self.spec.to_dict(),
+            "config": self.run_config,
+        }
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        state = checkpoint["gan_lab"]
+        self.iteration = state["iteration"]
+        self.images_seen = state["images_seen"]
+        self.d_steps = state["d_steps"]
+        self.run_config = state.get("config")

@@ -1,0 +1,23 @@
+"""``gan-lab sample``: samples from a checkpoint to a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from omegaconf import DictConfig
+
+from gan_lab.build import load_checkpoint
+from gan_lab.media import write_samples
+
+
+def sample(cfg: DictConfig) -> Path:
+    """Write ``cfg.n`` samples of checkpoint ``cfg.ckpt`` to ``cfg.out``.
+
+    The suffix of ``out`` picks the format (see :func:`gan_lab.media.write_samples`): ``.npy``
+    holds raw samples in data space, ``.png`` a grid (or a scatter plot for 2-D data).
+    """
+    device = cfg.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    module = load_checkpoint(cfg.ckpt, map_location=device).to(device)
+    x = module.sample(cfg.n, ema=cfg.ema, seed=cfg.seed, batch_size=cfg.batch_size)
+    return write_samples(x, module.spec, cfg.out, nrow=cfg.nrow)

@@ -1,0 +1,95 @@
+"""``gan-lab train``: compose the config, build everything from it and fit."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import hydra
+import lightning as L
+import torch
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from gan_lab.build import build_module
+from gan_lab.modules.base import DivergenceError
+
+log = logging.getLogger(__name__)
+
+CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
+
+
+def _instantiate_all(group: DictConfig | None) -> list:
+    """Instantiate each entry of a callbacks/logger group (entries may be null to disable)."""
+    if not group:
+        return []
+    return [instantiate(c, _convert_="all") for c in group.values() if c and "_target_" in c]
+
+
+def _close_wandb() -> None:
+    """Finish the W&B run, if any, so each job of a multirun gets its own run."""
+    import wandb
+
+    if wandb.run is not None:
+        wandb.finish()
+
+
+def train(cfg: DictConfig) -> dict[str, float]:
+    """Train the configured model; returns the final logged metrics (floats).
+
+    A run folder (``cfg.paths.output_dir``) receives ``config.yaml`` (the resolved config),
+    ``checkpoints/last.ckpt`` and ``samples/``.
+    """
+    out = Path(cfg.paths.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+    if cfg.get("seed") is not None:
+        L.seed_everything(cfg.seed, workers=True, verbose=False)
+    torch.set_float32_matmul_precision(cfg.get("matmul_precision", "high"))
+
+    datamodule = instantiate(cfg.data, _convert_="all")
+    module = build_module(cfg, datamodule.spec)
+    module.run_config = OmegaConf.to_container(cfg, resolve=True)
+    callbacks = _instantiate_all(cfg.get("callbacks"))
+    loggers = _instantiate_all(cfg.get("logger"))
+    trainer: L.Trainer = instantiate(
+        cfg.trainer, callbacks=callbacks, logger=loggers or False, _convert_="all"
+    )
+    for logger in loggers:
+        logger.log_hyperparams(_flat(module.run_config))
+    log.info("run folder: %s", out)
+    try:
+        trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("resume"))
+    except DivergenceError as err:
+        last = out / "checkpoints" / "last.ckpt"
+        kept = f"last good checkpoint: {last}" if last.exists() else "no checkpoint was written yet"
+        raise DivergenceError(f"{err} ({kept})") from err
+    finally:
+        _close_wandb()
+    metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
+    metrics["iteration"] = float(module.iteration)
+    return metrics
+
+
+def _flat(d: dict, prefix: str = "") -> dict:
+    """``{"a": {"b": 1}}`` → ``{"a.b": 1}``, lists kept as values."""
+    flat = {}
+    for key, value in d.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flat(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+@hydra.main(config_path=CONF_DIR, config_name="train", version_base="1.3")
+def main(cfg: DictConfig) -> float | None:
+    """Hydra entry point; returns ``cfg.optimized_metric`` for sweepers when it is set."""
+    metrics = train(cfg)
+    name = cfg.get("optimized_metric")
+    if name is None:
+        return None
+    if name not in metrics:
+        raise KeyError(f"optimized_metric '{name}' was not logged; logged: {sorted(metrics)}")
+    return metrics[name]

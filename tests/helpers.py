@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import torch
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, open_dict
+from torch.utils.data import DataLoader, TensorDataset
 
+from gan_lab.data.base import DataSpec, GANDataModule
 from gan_lab.train import CONF_DIR
 
 # Settings that keep a test run small and quiet; tests add their own overrides after these.
@@ -42,3 +45,29 @@ def compose_train(overrides: list[str], output_dir: Path, small: bool = True) ->
             for part, values in SMALL_NETS.get(target, {}).items():
                 cfg.net[part].update(values)
     return cfg
+
+
+class RandomClipsDataModule(GANDataModule):
+    """Random clips ``(B, C, T, H, W)`` in [-1, 1] with labels ``i % num_classes``: a stand-in
+    video data set for tests of the training schemes (not of what they learn)."""
+
+    def __init__(
+        self,
+        channels: int = 1,
+        frames: int = 16,
+        size: int = 32,
+        num_classes: int = 0,
+        length: int = 16,
+        batch_size: int = 4,
+        num_workers: int = 0,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(batch_size=batch_size, num_workers=num_workers, seed=seed)
+        self.spec = DataSpec(shape=(channels, frames, size, size), num_classes=num_classes)
+        g = torch.Generator().manual_seed(seed)
+        self.clips = torch.rand(length, *self.spec.shape, generator=g) * 2 - 1
+        self.labels = torch.arange(length) % max(num_classes, 1)
+
+    def train_dataloader(self) -> DataLoader:
+        dataset = TensorDataset(self.clips, self.labels)
+        return DataLoader(dataset, batch_size=self.batch_size, shuffle=True, drop_last=True)

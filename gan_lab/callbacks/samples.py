@@ -9,6 +9,7 @@ from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger
 from lightning.pytorch.utilities import rank_zero_only
 
 from gan_lab.media import write_samples
+from gan_lab.sample import sampling_inputs
 
 
 def log_media(trainer: L.Trainer, key: str, path: Path, iteration: int) -> None:
@@ -28,17 +29,23 @@ def log_media(trainer: L.Trainer, key: str, path: Path, iteration: int) -> None:
             logger.experiment.add_image(key, image, iteration, dataformats="HWC")
 
 
+# The sample file format of each data modality when ``fmt`` is not given.
+DEFAULT_FORMATS = {"vector": "png", "image": "png", "video": "gif"}
+
+
 class SampleWriter(L.Callback):
     """Every ``every`` iterations (and at the end) writes ``n`` samples from a fixed seed.
 
-    Files go to ``<dirpath>/iter_<iteration>.<fmt>`` (PNG grids or scatter plots; GIF/MP4 for
-    video models) and to the loggers under ``samples``. The same latents are used each time,
-    so the files show one set of samples evolving; the EMA generator is used when there is one.
+    Files go to ``<dirpath>/iter_<iteration>.<fmt>`` and to the loggers under ``samples``;
+    ``fmt=None`` follows the data: PNG grids (scatter plots for 2-D data) for images and
+    vectors, GIF grids of clips for video. The same latents (and, for a prediction model, the
+    same context clips) are used each time, so the files show one set of samples evolving; the
+    EMA generator is used when there is one.
     """
 
     def __init__(
-        self, dirpath: str, every: int = 500, n: int = 64, seed: int = 0, fmt: str = "png",
-        ema: bool = True,
+        self, dirpath: str, every: int = 500, n: int = 64, seed: int = 0,
+        fmt: str | None = None, ema: bool = True,
     ) -> None:
         if every < 1:
             raise ValueError(f"callbacks.samples.every must be >= 1, got {every}")
@@ -46,9 +53,10 @@ class SampleWriter(L.Callback):
         self.every = every
         self.n = n
         self.seed = seed
-        self.fmt = fmt.lstrip(".")
+        self.fmt = None if fmt is None else fmt.lstrip(".")
         self.ema = ema
         self._written_at: int | None = None
+        self._inputs: dict | None = None
         self.last_path: Path | None = None
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
@@ -63,8 +71,11 @@ class SampleWriter(L.Callback):
     @rank_zero_only
     def write(self, trainer: L.Trainer, pl_module) -> None:
         it = pl_module.iteration
-        samples = pl_module.sample(self.n, ema=self.ema, seed=self.seed)
-        path = write_samples(samples, pl_module.spec, self.dirpath / f"iter_{it:06d}.{self.fmt}")
+        if self._inputs is None:
+            self._inputs = sampling_inputs(pl_module, self.n)
+        samples = pl_module.sample(self.n, ema=self.ema, seed=self.seed, **self._inputs)
+        fmt = self.fmt or DEFAULT_FORMATS[pl_module.spec.modality]
+        path = write_samples(samples, pl_module.spec, self.dirpath / f"iter_{it:06d}.{fmt}")
         log_media(trainer, "samples", path, it)
         self._written_at = it
         self.last_path = path

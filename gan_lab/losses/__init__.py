@@ -1,4 +1,5 @@
-"""Adversarial losses and discriminator regularizers (pure functions and thin Hydra classes)."""
+"""Adversarial losses, reconstruction losses and discriminator regularizers (pure functions
+and thin Hydra classes)."""
 
 from gan_lab.losses.adversarial import (
     AdversarialLoss,
@@ -17,14 +18,17 @@ from gan_lab.losses.adversarial import (
     wasserstein_discriminator_loss,
     wasserstein_generator_loss,
 )
+from gan_lab.losses.reconstruction import gradient_difference_loss, lp_loss
 from gan_lab.losses.regularizers import (
     GradientPenalty,
     NoRegularizer,
     R1Penalty,
     Regularizer,
+    SingularValueClipping,
     SpectralNorm,
     WeightClipping,
     apply_spectral_norm,
+    clip_singular_values_,
     clip_weights_,
     gradient_penalty,
     has_batchnorm,
@@ -47,15 +51,19 @@ __all__ = [
     "wasserstein_generator_loss",
     "hinge_discriminator_loss",
     "hinge_generator_loss",
+    "lp_loss",
+    "gradient_difference_loss",
     "Regularizer",
     "NoRegularizer",
     "GradientPenalty",
     "R1Penalty",
     "WeightClipping",
     "SpectralNorm",
+    "SingularValueClipping",
     "gradient_penalty",
     "r1_penalty",
     "clip_weights_",
+    "clip_singular_values_",
     "apply_spectral_norm",
     "has_batchnorm",
 ]

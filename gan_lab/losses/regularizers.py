@@ -5,6 +5,8 @@ Pure functions:
     * :func:`r1_penalty` - R1, Mescheder, Geiger & Nowozin 2018, arXiv:1801.04406.
     * :func:`clip_weights_` - weight clipping of WGAN, Arjovsky et al. 2017, arXiv:1701.07875.
     * :func:`apply_spectral_norm` - Miyato et al. 2018, arXiv:1802.05957.
+    * :func:`clip_singular_values_` - singular value clipping of TGAN, Saito, Matsumoto & Saito
+      2017, arXiv:1611.06624.
 
 GP and R1 are always computed in float32: inputs are cast to float and D runs with autocast
 disabled, so the double backward is not done in bf16/fp16 (D's parameters are float32 under
@@ -31,9 +33,11 @@ __all__ = [
     "R1Penalty",
     "WeightClipping",
     "SpectralNorm",
+    "SingularValueClipping",
     "gradient_penalty",
     "r1_penalty",
     "clip_weights_",
+    "clip_singular_values_",
     "apply_spectral_norm",
     "has_batchnorm",
 ]
@@ -124,6 +128,36 @@ def clip_weights_(module: nn.Module, clip: float) -> None:
         raise ValueError(f"weight clipping needs clip > 0, got {clip}")
     for p in module.parameters():
         p.clamp_(-clip, clip)
+
+
+# Layers whose weight singular value clipping constrains (a linear map once reshaped).
+SVC_LAYERS: tuple[type[nn.Module], ...] = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
+
+
+@torch.no_grad()
+def clip_singular_values_(module: nn.Module, bound: float = 1.0) -> None:
+    """Singular value clipping (Saito et al. 2017, §3.3), in place.
+
+    * Every convolution and linear weight ``W``, reshaped to ``(out_channels, -1)`` (the
+      matrix the layer applies to each input patch), is replaced by ``U min(Σ, bound) Vᵀ``
+      from its SVD: its spectral norm becomes at most ``bound``.
+    * Every BatchNorm scale ``γ`` is clamped to ``[0.01 σ, σ]`` with ``σ`` the square root of
+      the running variance (the authors' code), so the normalization ``γ x / σ`` has gain at
+      most 1 and never collapses to 0.
+
+    The SVD is computed in float64. Spectrally normalized (parametrized) weights are skipped.
+    """
+    if bound <= 0:
+        raise ValueError(f"singular value clipping needs bound > 0, got {bound}")
+    for m in module.modules():
+        if isinstance(m, SVC_LAYERS) and not is_parametrized(m, "weight"):
+            w = m.weight
+            u, sigma, vh = torch.linalg.svd(w.reshape(w.shape[0], -1).double(), full_matrices=False)
+            clipped = (u * sigma.clamp(max=bound)) @ vh
+            w.copy_(clipped.reshape(w.shape).to(w.dtype))
+        elif isinstance(m, nn.modules.batchnorm._BatchNorm) and m.affine and m.track_running_stats:
+            std = m.running_var.sqrt()
+            m.weight.copy_(torch.maximum(torch.minimum(m.weight, std), 0.01 * std))
 
 
 def apply_spectral_norm(module: nn.Module, n_power_iterations: int = 1) -> nn.Module:
@@ -253,6 +287,33 @@ class WeightClipping(Regularizer):
 
     def after_step(self, discriminator: nn.Module, step: int) -> None:
         clip_weights_(discriminator, self.clip)
+
+
+class SingularValueClipping(Regularizer):
+    """TGAN's singular value clipping (Saito, Matsumoto & Saito 2017, arXiv:1611.06624):
+    :func:`clip_singular_values_` on D every ``every`` D steps (5 in the paper), and once in
+    :meth:`prepare`, so training starts inside the constraint.
+
+    Args:
+        every: clip after every ``every``-th D step.
+        bound: the largest singular value kept (1 in the paper).
+    """
+
+    def __init__(self, every: int = 5, bound: float = 1.0) -> None:
+        if every < 1:
+            raise ValueError(f"SingularValueClipping: every must be >= 1, got {every}")
+        if bound <= 0:
+            raise ValueError(f"SingularValueClipping: bound must be > 0, got {bound}")
+        self.every = int(every)
+        self.bound = float(bound)
+
+    def prepare(self, discriminator: nn.Module) -> nn.Module:
+        clip_singular_values_(discriminator, self.bound)
+        return discriminator
+
+    def after_step(self, discriminator: nn.Module, step: int) -> None:
+        if step % self.every == 0:
+            clip_singular_values_(discriminator, self.bound)
 
 
 class SpectralNorm(Regularizer):

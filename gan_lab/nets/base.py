@@ -7,7 +7,9 @@ raises a ValueError naming the shape when it cannot handle it.
 
 Conventions: a generator maps ``z (B, latent_dim)`` (and labels ``y (B,)`` when conditional) to
 samples ``(B, *data_shape)`` in [-1, 1]; a discriminator maps ``x (B, *data_shape)`` (and ``y``)
-to logits ``(B,)``. Unconditional nets ignore ``y``, so a training loop may always pass it.
+to logits ``(B,)``, or to patch logits ``(B, P)`` (a PatchGAN-style D that judges ``P`` regions
+separately; the adversarial losses average over all of them). Unconditional nets ignore ``y``,
+so a training loop may always pass it.
 """
 
 from __future__ import annotations
@@ -63,6 +65,17 @@ class Generator(nn.Module):
     def forward(self, z: Tensor, y: Tensor | None = None) -> Tensor:  # pragma: no cover
         """``z (B, latent_dim)``, ``y (B,)`` -> samples ``(B, *data_shape)`` in [-1, 1]."""
         raise NotImplementedError
+
+    def forward_with_losses(
+        self, z: Tensor, y: Tensor | None = None
+    ) -> tuple[Tensor, dict[str, Tensor]]:
+        """Samples and the generator's own auxiliary losses, already weighted.
+
+        A net whose paper adds a term to G's objective that depends on its internals (VGAN's L1
+        penalty on the foreground mask) returns it here by name; the training scheme adds every
+        term to the generator loss and logs it. Default: ``(self(z, y), {})``.
+        """
+        return self(z, y), {}
 
 
 class Discriminator(nn.Module):

@@ -3,6 +3,13 @@
 from gan_lab.data.base import DataSpec, GANDataModule
 from gan_lab.data.image_folder import ImageFolderDataModule, UInt8ImageDataset
 from gan_lab.data.mnist import MNISTDataModule, load_mnist, read_idx
+from gan_lab.data.moving_mnist import (
+    MovingMNISTClip,
+    MovingMNISTDataModule,
+    MovingMNISTDataset,
+    MovingMNISTFileDataset,
+    moving_mnist_clip,
+)
 from gan_lab.data.toy import GaussianMixtureDataModule, Grid25DataModule, Ring8DataModule
 
 __all__ = [
@@ -12,8 +19,13 @@ __all__ = [
     "Grid25DataModule",
     "ImageFolderDataModule",
     "MNISTDataModule",
+    "MovingMNISTClip",
+    "MovingMNISTDataModule",
+    "MovingMNISTDataset",
+    "MovingMNISTFileDataset",
     "Ring8DataModule",
     "UInt8ImageDataset",
     "load_mnist",
+    "moving_mnist_clip",
     "read_idx",
 ]

@@ -31,9 +31,9 @@ from torch.utils.data import DataLoader, Dataset
 
 from gan_lab.data.base import DataSpec, GANDataModule
 from gan_lab.data.clips import (
-    ClipStreamSampler,
     bouncing_trajectories,
     clip_rng,
+    clip_stream_loader,
     uint8_clip_to_model,
 )
 from gan_lab.data.mnist import load_mnist
@@ -333,20 +333,21 @@ class MovingMNISTDataModule(GANDataModule):
     def train_dataloader(self) -> DataLoader:
         if self.dataset is None:
             self.setup("fit")
+        if isinstance(self.dataset, MovingMNISTDataset):
+            return clip_stream_loader(
+                self.dataset, self.batch_size, self.num_workers, name="Moving MNIST"
+            )
         if len(self.dataset) < self.batch_size:
             raise ValueError(
-                f"Moving MNIST has {len(self.dataset)} clips per epoch, fewer than "
+                f"{self.path} has {len(self.dataset)} clips (length), fewer than "
                 f"batch_size={self.batch_size} (the loader drops incomplete batches)"
             )
-        if isinstance(self.dataset, MovingMNISTFileDataset):
-            order = {"shuffle": True, "generator": torch.Generator().manual_seed(self.seed)}
-        else:
-            order = {"sampler": ClipStreamSampler(len(self.dataset))}
         return DataLoader(
             self.dataset,
             batch_size=self.batch_size,
+            shuffle=True,
             drop_last=True,
             num_workers=self.num_workers,
+            generator=torch.Generator().manual_seed(self.seed),
             persistent_workers=self.num_workers > 0,
-            **order,
         )

@@ -75,14 +75,19 @@ def _find_images(folder: Path, extensions: tuple[str, ...]) -> list[Path]:
     return found
 
 
+def shorter_side_size(width: int, height: int, resolution: int) -> tuple[int, int]:
+    """``(width', height')`` with the shorter side scaled to ``resolution`` (aspect kept)."""
+    s = resolution / min(width, height)
+    return max(resolution, round(width * s)), max(resolution, round(height * s))
+
+
 def load_image(path: str | Path, resolution: int, channels: int) -> np.ndarray:
     """Decode one file: shorter side to ``resolution`` (Lanczos), centre crop; (C, R, R) uint8."""
     with Image.open(path) as im:
         im.draft("RGB" if channels == 3 else "L", (resolution, resolution))  # JPEG: cheap scale
         im = im.convert("RGB" if channels == 3 else "L")
     w, h = im.size
-    s = resolution / min(w, h)
-    nw, nh = max(resolution, round(w * s)), max(resolution, round(h * s))
+    nw, nh = shorter_side_size(w, h, resolution)
     if (nw, nh) != (w, h):
         im = im.resize((nw, nh), Image.Resampling.LANCZOS)
     left, top = (nw - resolution) // 2, (nh - resolution) // 2

@@ -31,9 +31,9 @@ from torch.utils.data import DataLoader, Dataset
 
 from gan_lab.data.base import DataSpec, GANDataModule
 from gan_lab.data.clips import (
+    ClipStreamSampler,
     bouncing_trajectories,
     clip_rng,
-    clip_stream_loader,
     uint8_clip_to_model,
 )
 from gan_lab.data.mnist import load_mnist
@@ -333,21 +333,10 @@ class MovingMNISTDataModule(GANDataModule):
     def train_dataloader(self) -> DataLoader:
         if self.dataset is None:
             self.setup("fit")
-        if isinstance(self.dataset, MovingMNISTDataset):
-            return clip_stream_loader(
-                self.dataset, self.batch_size, self.num_workers, name="Moving MNIST"
-            )
-        if len(self.dataset) < self.batch_size:
-            raise ValueError(
-                f"{self.path} has {len(self.dataset)} clips (length), fewer than "
-                f"batch_size={self.batch_size} (the loader drops incomplete batches)"
-            )
-        return DataLoader(
+        if isinstance(self.dataset, MovingMNISTFileDataset):
+            return self.training_loader(self.dataset, f"{self.path} has {len(self.dataset)} clips")
+        return self.training_loader(
             self.dataset,
-            batch_size=self.batch_size,
-            shuffle=True,
-            drop_last=True,
-            num_workers=self.num_workers,
-            generator=torch.Generator().manual_seed(self.seed),
-            persistent_workers=self.num_workers > 0,
+            f"Moving MNIST has {len(self.dataset)} clips per epoch (length)",
+            sampler=ClipStreamSampler(len(self.dataset)),
         )

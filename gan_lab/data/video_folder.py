@@ -52,7 +52,14 @@ from torch.utils.data import DataLoader, Dataset
 
 from gan_lab.data.base import DataSpec, GANDataModule
 from gan_lab.data.clips import uint8_clip_to_model
-from gan_lab.data.image_folder import load_image, shorter_side_size
+from gan_lab.data.image_folder import (
+    files_by_class,
+    folder_root,
+    load_image,
+    normalize_extensions,
+    shorter_side_size,
+    warn_ignored,
+)
 
 log = logging.getLogger(__name__)
 
@@ -427,9 +434,7 @@ class VideoFolderDataModule(GANDataModule):
         seed: int = 0,
     ) -> None:
         super().__init__(batch_size=batch_size, num_workers=num_workers, seed=seed)
-        self.root = Path(os.path.expanduser(str(root)))
-        if not self.root.is_dir():
-            raise FileNotFoundError(f"video folder not found: {self.root}")
+        self.root = folder_root(root, "video folder")
         if offset not in OFFSETS:
             raise ValueError(f"offset must be one of {OFFSETS}, got {offset!r}")
         if channels not in (1, 3):
@@ -444,9 +449,7 @@ class VideoFolderDataModule(GANDataModule):
         self.offset = offset
         self.resolution = resolution
         self.channels = channels
-        self.extensions = tuple(
-            (e if str(e).startswith(".") else f".{e}").lower() for e in map(str, extensions)
-        )
+        self.extensions = normalize_extensions(extensions)
         self.index_cache = index_cache
         self.index_file = index_path(self.root, cache_dir)
         self.classes = sorted(
@@ -484,18 +487,10 @@ class VideoFolderDataModule(GANDataModule):
             ),
             key=lambda p: natural_key(p.name),
         )
-        if self.ignored:
-            warnings.warn(
-                f"{self.root}: ignored {len(self.ignored)} video(s) directly in the root folder, "
-                f"which has class sub-folders (e.g. {self.ignored[0].name})",
-                stacklevel=3,
-            )
-        paths, labels = [], []
-        for label, name in enumerate(self.classes):
-            found = find_videos(self.root / name, self.extensions)
-            paths += found
-            labels += [label] * len(found)
-        return paths, labels
+        warn_ignored(self.root, self.ignored, "video(s)")
+        return files_by_class(
+            self.root, self.classes, lambda folder: find_videos(folder, self.extensions)
+        )
 
     def _probe_all(self, paths: list[Path]) -> list[VideoInfo]:
         cached = load_index(self.index_file) if self.index_cache else {}
@@ -573,18 +568,7 @@ class VideoFolderDataModule(GANDataModule):
     def train_dataloader(self) -> DataLoader:
         if self.dataset is None:
             self.setup("fit")
-        if len(self.dataset) < self.batch_size:
-            raise ValueError(
-                f"{self.root} has {len(self.dataset)} usable videos, fewer than "
-                f"batch_size={self.batch_size} (an epoch is one clip per video and the loader "
-                "drops incomplete batches)"
-            )
-        return DataLoader(
+        return self.training_loader(
             self.dataset,
-            batch_size=self.batch_size,
-            shuffle=True,
-            drop_last=True,
-            num_workers=self.num_workers,
-            generator=torch.Generator().manual_seed(self.seed),
-            persistent_workers=self.num_workers > 0,
+            f"{self.root} has {len(self.dataset)} usable videos (an epoch is one clip per video)",
         )

@@ -6,9 +6,10 @@ Measures, single process (``num_workers=0``) and with torch limited to ``--threa
 * Moving MNIST: ``moving_mnist_clip`` alone and dataset items ((1, 20, 64, 64) float clips);
 * bouncing shapes: dataset items ((3, 16, 64, 64));
 * video_folder: 16-frame clips at 64x64 from UCF-101-like files written here (320x240, 25 fps,
-  H.264 with a key frame every 25 frames and MPEG-4 Part 2 AVI, 300 frames = 12 s), from the
-  first frame and from a random offset (seeking), and the same random clips decoded from the
-  start without seeking; and from a folder of 240x320 PNG frames.
+  H.264 with a key frame every 25 frames and MPEG-4 Part 2 AVI, 300 frames = 12 s, on a
+  random-noise background: a high bitrate, a hard case), from the first frame and from a random
+  offset (seeking), and the same random clips decoded from the start without seeking; and from
+  a folder of 320x240 PNG frames.
 """
 
 from __future__ import annotations
@@ -91,14 +92,14 @@ def main() -> None:
             i = names.index(name)
             room = dm.videos[i].num_frames - ds.span
             rows.append((f"video_folder {name} 320x240 -> 16x64x64, first frame",
-                         rate(lambda _: ds.read_clip(i, 0), args.seconds)))
+                         rate(lambda _, i=i: ds.read_clip(i, 0), args.seconds)))
             rows.append((f"video_folder {name}, random offset (seek)",
-                         rate(lambda _: ds.read_clip(i, int(rng.integers(room + 1))),
+                         rate(lambda _, i=i, r=room: ds.read_clip(i, int(rng.integers(r + 1))),
                               args.seconds)))
             seek_min = vf.SEEK_MIN_FRAMES
             vf.SEEK_MIN_FRAMES = 10**9
             rows.append((f"video_folder {name}, random offset (decode from start)",
-                         rate(lambda _: ds.read_clip(i, int(rng.integers(room + 1))),
+                         rate(lambda _, i=i, r=room: ds.read_clip(i, int(rng.integers(r + 1))),
                               args.seconds)))
             vf.SEEK_MIN_FRAMES = seek_min
         i = names.index("frames")

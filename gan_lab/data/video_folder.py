@@ -47,6 +47,7 @@ from pathlib import Path
 import av
 import numpy as np
 import torch
+from av.video.reformatter import VideoReformatter
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 
@@ -232,14 +233,20 @@ class ClipDecodeError(RuntimeError):
         self.frames_seen = frames_seen
 
 
-def _frame_array(frame: av.VideoFrame, size: tuple[int, int], channels: int) -> np.ndarray:
-    """A decoded frame resized to ``size`` (w, h), as uint8 ``(h, w, C)``."""
-    array = frame.to_ndarray(
+def _frame_array(
+    reformatter: VideoReformatter, frame: av.VideoFrame, size: tuple[int, int], channels: int
+) -> np.ndarray:
+    """A decoded frame resized to ``size`` (w, h) with Lanczos, as uint8 ``(h, w, C)``.
+
+    One ``reformatter`` for all frames of a clip keeps its scaling context (half the cost).
+    """
+    array = reformatter.reformat(
+        frame,
         width=size[0],
         height=size[1],
         format="rgb24" if channels == 3 else "gray",
         interpolation="LANCZOS",
-    )
+    ).to_ndarray()
     return array if channels == 3 else array[..., None]
 
 
@@ -254,6 +261,7 @@ def decode_file_clip(
     """
     wanted = [int(i) for i in indices]
     out: list[np.ndarray] = []
+    reformatter = VideoReformatter()
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         start_pts = stream.start_time or 0
@@ -276,7 +284,7 @@ def decode_file_clip(
                 k = round(float((frame.pts - start_pts) * stream.time_base) * fps)
             if k < wanted[len(out)]:
                 continue
-            array = _frame_array(frame, size, channels)
+            array = _frame_array(reformatter, frame, size, channels)
             while len(out) < len(wanted) and wanted[len(out)] <= k:
                 out.append(array)
             if len(out) == len(wanted):

@@ -1,11 +1,13 @@
 """Moving MNIST (Srivastava, Mansimov and Salakhutdinov, 2015, arXiv:1502.04681).
 
-The protocol of the paper's generator (its ``BouncingMNISTDataHandler``): a 64x64 black canvas
-and 2 MNIST digits of 28x28 for 20 frames; each digit starts at a uniform position with a
-uniform direction and moves 0.1 of the free range per frame (0.1 * (64 - 28) = 3.6 px);
-a coordinate that leaves the range is clamped to the edge and its velocity component
-reversed (:func:`~gan_lab.data.clips.bouncing_trajectories`); a digit is drawn at the
-integer part of its position, and overlapping digits merge by pixel-wise maximum.
+The protocol of the data generator released with the paper (``BouncingMNISTDataHandler``):
+a 64x64 black canvas and 2 MNIST digits of 28x28 for 20 frames; each digit starts at a uniform
+position with a uniform direction and moves 0.1 of the free range per frame
+(0.1 * (64 - 28) = 3.6 px); a coordinate that leaves the range is clamped to the edge and its
+velocity component reversed (:func:`~gan_lab.data.clips.bouncing_trajectories`); as in that
+code, each frame is recorded after its step (frame 0 is one step from the drawn start), a digit
+is drawn at the integer part of its position, and overlapping digits merge by pixel-wise
+maximum.
 
 Deviations: digits are drawn uniformly (two distinct digits per clip) instead of walking
 through a shuffled copy of the data set, so that clip ``i`` depends on ``(seed, split, i)``

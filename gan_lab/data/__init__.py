@@ -16,6 +16,7 @@ from gan_lab.data.moving_mnist import (
     moving_mnist_clip,
 )
 from gan_lab.data.toy import GaussianMixtureDataModule, Grid25DataModule, Ring8DataModule
+from gan_lab.data.video_folder import VideoClipDataset, VideoFolderDataModule, VideoInfo
 
 __all__ = [
     "BouncingShapesClip",
@@ -32,6 +33,9 @@ __all__ = [
     "MovingMNISTFileDataset",
     "Ring8DataModule",
     "UInt8ImageDataset",
+    "VideoClipDataset",
+    "VideoFolderDataModule",
+    "VideoInfo",
     "bouncing_shapes_clip",
     "load_mnist",
     "moving_mnist_clip",

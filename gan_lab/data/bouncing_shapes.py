@@ -24,9 +24,9 @@ from torch.utils.data import DataLoader, Dataset
 
 from gan_lab.data.base import DataSpec, GANDataModule
 from gan_lab.data.clips import (
+    ClipStreamSampler,
     bouncing_trajectories,
     clip_rng,
-    clip_stream_loader,
     uint8_clip_to_model,
 )
 
@@ -247,6 +247,8 @@ class BouncingShapesDataModule(GANDataModule):
 
     def train_dataloader(self) -> DataLoader:
         self.setup("fit")
-        return clip_stream_loader(
-            self.dataset, self.batch_size, self.num_workers, name="bouncing shapes"
+        return self.training_loader(
+            self.dataset,
+            f"bouncing shapes has {len(self.dataset)} clips per epoch (length)",
+            sampler=ClipStreamSampler(len(self.dataset)),
         )

@@ -7,8 +7,7 @@
 * :func:`clip_rng`: the random stream of clip ``index`` of a data set, so any clip can be
   regenerated from ``(seed, stream, index)`` alone (in any DataLoader worker, in any order).
 * :class:`ClipStreamSampler`: indices ``epoch * length + i``: every epoch visits ``length``
-  new clips of the infinite deterministic stream, as on-the-fly generation would;
-  :func:`clip_stream_loader` is the training loader built on it.
+  new clips of the infinite deterministic stream, as on-the-fly generation would.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset, Sampler
+from torch.utils.data import Sampler
 
 
 def clip_rng(seed: int, stream: int, index: int) -> np.random.Generator:
@@ -105,21 +104,3 @@ class ClipStreamSampler(Sampler[int]):
         self.epoch += 1
         return iter(range(start, start + self.length))
 
-
-def clip_stream_loader(
-    dataset: Dataset, batch_size: int, num_workers: int = 0, name: str = "the data set"
-) -> DataLoader:
-    """Training loader over a generated clip stream: full batches, new clips every epoch."""
-    if len(dataset) < batch_size:
-        raise ValueError(
-            f"{name} has {len(dataset)} clips per epoch (length), fewer than "
-            f"batch_size={batch_size} (the loader drops incomplete batches)"
-        )
-    return DataLoader(
-        dataset,
-        batch_size=batch_size,
-        sampler=ClipStreamSampler(len(dataset)),
-        drop_last=True,
-        num_workers=num_workers,
-        persistent_workers=num_workers > 0,
-    )

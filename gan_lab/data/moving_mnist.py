@@ -1,11 +1,13 @@
 """Moving MNIST (Srivastava, Mansimov and Salakhutdinov, 2015, arXiv:1502.04681).
 
-The protocol of the paper's generator (its ``BouncingMNISTDataHandler``): a 64x64 black canvas
-and 2 MNIST digits of 28x28 for 20 frames; each digit starts at a uniform position with a
-uniform direction and moves 0.1 of the free range per frame (0.1 * (64 - 28) = 3.6 px);
-a coordinate that leaves the range is clamped to the edge and its velocity component
-reversed (:func:`~gan_lab.data.clips.bouncing_trajectories`); a digit is drawn at the
-integer part of its position, and overlapping digits merge by pixel-wise maximum.
+The protocol of the data generator released with the paper (``BouncingMNISTDataHandler``):
+a 64x64 black canvas and 2 MNIST digits of 28x28 for 20 frames; each digit starts at a uniform
+position with a uniform direction and moves 0.1 of the free range per frame
+(0.1 * (64 - 28) = 3.6 px); a coordinate that leaves the range is clamped to the edge and its
+velocity component reversed (:func:`~gan_lab.data.clips.bouncing_trajectories`); as in that
+code, each frame is recorded after its step (frame 0 is one step from the drawn start), a digit
+is drawn at the integer part of its position, and overlapping digits merge by pixel-wise
+maximum.
 
 Deviations: digits are drawn uniformly (two distinct digits per clip) instead of walking
 through a shuffled copy of the data set, so that clip ``i`` depends on ``(seed, split, i)``
@@ -31,9 +33,9 @@ from torch.utils.data import DataLoader, Dataset
 
 from gan_lab.data.base import DataSpec, GANDataModule
 from gan_lab.data.clips import (
+    ClipStreamSampler,
     bouncing_trajectories,
     clip_rng,
-    clip_stream_loader,
     uint8_clip_to_model,
 )
 from gan_lab.data.mnist import load_mnist
@@ -333,21 +335,10 @@ class MovingMNISTDataModule(GANDataModule):
     def train_dataloader(self) -> DataLoader:
         if self.dataset is None:
             self.setup("fit")
-        if isinstance(self.dataset, MovingMNISTDataset):
-            return clip_stream_loader(
-                self.dataset, self.batch_size, self.num_workers, name="Moving MNIST"
-            )
-        if len(self.dataset) < self.batch_size:
-            raise ValueError(
-                f"{self.path} has {len(self.dataset)} clips (length), fewer than "
-                f"batch_size={self.batch_size} (the loader drops incomplete batches)"
-            )
-        return DataLoader(
+        if isinstance(self.dataset, MovingMNISTFileDataset):
+            return self.training_loader(self.dataset, f"{self.path} has {len(self.dataset)} clips")
+        return self.training_loader(
             self.dataset,
-            batch_size=self.batch_size,
-            shuffle=True,
-            drop_last=True,
-            num_workers=self.num_workers,
-            generator=torch.Generator().manual_seed(self.seed),
-            persistent_workers=self.num_workers > 0,
+            f"Moving MNIST has {len(self.dataset)} clips per epoch (length)",
+            sampler=ClipStreamSampler(len(self.dataset)),
         )

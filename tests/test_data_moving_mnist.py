@@ -228,3 +228,19 @@ def test_bad_file_split_and_keys_are_rejected(tmp_path, test_seq):
     dm = MovingMNISTDataModule(length=4, batch_size=8)
     with pytest.raises(ValueError, match="batch_size=8"):
         dm.train_dataloader()
+
+
+def test_resolution_averages_the_canvas_over_blocks(test_seq):
+    full = MovingMNISTDataModule(length=4, batch_size=2)
+    half = MovingMNISTDataModule(length=4, batch_size=2, resolution=32)
+    assert half.spec == DataSpec(shape=(1, 20, 32, 32), num_classes=10)
+    full.setup()
+    half.setup()
+    (x, y), (small, small_y) = full.dataset[1], half.dataset[1]
+    torch.testing.assert_close(small, torch.nn.functional.avg_pool2d(x, 2))  # same clip, half size
+    assert int(y) == int(small_y)
+    from_file = MovingMNISTDataModule(path=str(test_seq), resolution=16, batch_size=2)
+    assert from_file.spec.shape == (1, 20, 16, 16)
+    assert next(iter(from_file.train_dataloader()))[0].shape == (2, 1, 20, 16, 16)
+    with pytest.raises(ValueError, match="resolution must divide the frame size 64"):
+        MovingMNISTDataModule(resolution=48)

@@ -140,6 +140,22 @@ def test_mocogan_action_code():
 
 
 @torch.no_grad()
+def test_mocogan_instance_noise_only_while_training():
+    from gan_lab.nets.video.mocogan import InstanceNoise
+
+    x = torch.randn(2, 1, 16, 32, 32)
+    for d in (MoCoGANVideoDiscriminator(data_shape=(1, 16, 32, 32), width=4, noise_sigma=0.1),
+              PatchImageDiscriminator(data_shape=(1, 32, 32), width=4, noise_sigma=0.1)):
+        x_d = x if isinstance(d, MoCoGANVideoDiscriminator) else x[:, :, 0]
+        assert sum(isinstance(m, InstanceNoise) for m in d.modules()) in (3, 4)
+        assert not torch.equal(d(x_d), d(x_d))  # a new draw of noise at every call
+        d.eval()
+        assert torch.equal(d(x_d), d(x_d))
+    quiet = MoCoGANVideoDiscriminator(data_shape=(1, 16, 32, 32), width=4)
+    assert torch.equal(quiet(x), quiet(x))  # noise_sigma=0: deterministic
+
+
+@torch.no_grad()
 def test_dvdgan_full_scale():
     torch.manual_seed(0)
     g = DVDGANGenerator(data_shape=(3, 16, 64, 64), width=16)

@@ -36,6 +36,16 @@ def uint8_clip_to_model(frames: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(frames.astype(np.float32) / np.float32(127.5) - np.float32(1.0))
 
 
+def area_downsample(frames: np.ndarray, factor: int) -> np.ndarray:
+    """Frames ``(..., H, W)`` averaged over ``factor x factor`` blocks: float32
+    ``(..., H / factor, W / factor)`` on the same scale (a uint8 clip stays in [0, 255])."""
+    *lead, h, w = frames.shape
+    if h % factor or w % factor:
+        raise ValueError(f"frames of {h}x{w} cannot be downsampled by {factor}")
+    blocks = frames.reshape(*lead, h // factor, factor, w // factor, factor)
+    return blocks.mean(axis=(-3, -1), dtype=np.float32)
+
+
 def bouncing_trajectories(
     rng: np.random.Generator, n: int, frames: int, extent: float | np.ndarray, speed: float
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -34,6 +34,7 @@ from torch.utils.data import DataLoader, Dataset
 from gan_lab.data.base import DataSpec, GANDataModule
 from gan_lab.data.clips import (
     ClipStreamSampler,
+    area_downsample,
     bouncing_trajectories,
     clip_rng,
     uint8_clip_to_model,
@@ -141,8 +142,22 @@ def moving_mnist_clip(
     )
 
 
+def downsampling_factor(size: int, resolution: int | None) -> int:
+    """``size / resolution`` (1 for ``None``), or a ValueError if it is not a whole number."""
+    if resolution is None:
+        return 1
+    if resolution < 1 or size % resolution:
+        raise ValueError(
+            f"resolution must divide the frame size {size} (frames are averaged over "
+            f"blocks of pixels), got {resolution}"
+        )
+    return size // resolution
+
+
 class MovingMNISTDataset(Dataset):
     """Clips generated on the fly: item ``i`` is ``(x (1, T, H, W) in [-1, 1], y)``.
+
+    With ``resolution``, the canvas is area-averaged down to ``resolution x resolution``.
 
     Item ``i`` is a function of ``(seed, split, i)``; any ``i >= 0`` is valid (the stream is
     infinite), ``len`` is the number of clips per epoch. :meth:`clip` gives the metadata.
@@ -159,6 +174,7 @@ class MovingMNISTDataset(Dataset):
         frames: int = 20,
         canvas_size: int = 64,
         speed: float | None = None,
+        resolution: int | None = None,
     ) -> None:
         self.digits = np.ascontiguousarray(digits, dtype=np.uint8)
         self.labels = np.asarray(labels, dtype=np.int64)
@@ -169,6 +185,7 @@ class MovingMNISTDataset(Dataset):
         self.frames = frames
         self.canvas_size = canvas_size
         self.speed = default_speed(canvas_size) if speed is None else float(speed)
+        self.factor = downsampling_factor(canvas_size, resolution)
 
     def __len__(self) -> int:
         return self.length
@@ -187,7 +204,8 @@ class MovingMNISTDataset(Dataset):
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         clip = self.clip(index)
-        x = uint8_clip_to_model(clip.frames[None])
+        frames = clip.frames if self.factor == 1 else area_downsample(clip.frames, self.factor)
+        x = uint8_clip_to_model(frames[None])
         return x, torch.tensor(clip.labels[0])
 
 
@@ -220,7 +238,10 @@ class MovingMNISTFileDataset(Dataset):
     (memory-mapped) in each process, so DataLoader workers do not copy it.
     """
 
-    def __init__(self, path: str | Path, frames: int, length: int | None = None) -> None:
+    def __init__(
+        self, path: str | Path, frames: int, length: int | None = None,
+        resolution: int | None = None,
+    ) -> None:
         self.path = Path(path).expanduser()
         array = read_moving_mnist_file(self.path)
         if frames > array.shape[0]:
@@ -231,7 +252,8 @@ class MovingMNISTFileDataset(Dataset):
             raise ValueError(f"length must be >= 1, got {length}")
         self.frames = frames
         self.length = array.shape[1] if length is None else min(length, array.shape[1])
-        self.frame_size = array.shape[2:]
+        self.factor = downsampling_factor(array.shape[2], resolution)
+        self.frame_size = (array.shape[2] // self.factor, array.shape[3] // self.factor)
         self._array: np.ndarray | None = None
 
     def __getstate__(self) -> dict:
@@ -246,7 +268,8 @@ class MovingMNISTFileDataset(Dataset):
         if self._array is None:
             self._array = read_moving_mnist_file(self.path)
         clip = self._array[: self.frames, index]  # (T, H, W), a strided view of the file
-        return uint8_clip_to_model(clip[None]), torch.tensor(0)
+        frames = clip if self.factor == 1 else area_downsample(clip, self.factor)
+        return uint8_clip_to_model(frames[None]), torch.tensor(0)
 
 
 class MovingMNISTDataModule(GANDataModule):
@@ -261,11 +284,15 @@ class MovingMNISTDataModule(GANDataModule):
         split: digit pool, "train" or "val" (disjoint); also separates the random streams.
         mnist_root: folder with the full MNIST IDX files; ``None`` = the shipped digits.
         num_digits, frames, canvas_size, speed: see :func:`moving_mnist_clip`.
+        resolution: frame size of the clips returned, averaged over blocks of the canvas (or
+            the file's frames): 32 gives 64x64 clips at half resolution with the same motion;
+            ``None`` keeps the canvas size.
         length: clips per epoch; each epoch draws new clips (generated) / the first
             ``length`` clips of the file (all of them when ``None`` or larger).
 
     Attributes:
-        spec: ``DataSpec((1, frames, canvas_size, canvas_size), num_classes=10)`` when
+        spec: ``DataSpec((1, frames, size, size), num_classes=10)`` (``size`` =
+            ``resolution`` or ``canvas_size``) when
             generated (``y`` = class of the first digit), ``num_classes=0`` from a file.
         speed: the step length in px per frame.
         dataset: a :class:`MovingMNISTDataset` or :class:`MovingMNISTFileDataset` (after
@@ -281,6 +308,7 @@ class MovingMNISTDataModule(GANDataModule):
         frames: int = 20,
         canvas_size: int = 64,
         speed: float | None = None,
+        resolution: int | None = None,
         length: int | None = 10_000,
         batch_size: int = 64,
         num_workers: int = 0,
@@ -306,15 +334,17 @@ class MovingMNISTDataModule(GANDataModule):
         self.frames = frames
         self.canvas_size = canvas_size
         self.speed = default_speed(canvas_size) if speed is None else float(speed)
+        self.resolution = resolution
         self.length = length
         self.dataset: MovingMNISTDataset | MovingMNISTFileDataset | None = None
         if path is not None:
-            self.dataset = MovingMNISTFileDataset(path, frames, length)
+            self.dataset = MovingMNISTFileDataset(path, frames, length, resolution)
             self.spec = DataSpec(shape=(1, frames, *self.dataset.frame_size), num_classes=0)
         else:
             if length is None or length < 1:
                 raise ValueError(f"length (clips per epoch) must be >= 1, got {length}")
-            self.spec = DataSpec(shape=(1, frames, canvas_size, canvas_size), num_classes=10)
+            size = canvas_size // downsampling_factor(canvas_size, resolution)
+            self.spec = DataSpec(shape=(1, frames, size, size), num_classes=10)
 
     def setup(self, stage: str | None = None) -> None:
         if self.dataset is not None:
@@ -330,6 +360,7 @@ class MovingMNISTDataModule(GANDataModule):
             frames=self.frames,
             canvas_size=self.canvas_size,
             speed=self.speed,
+            resolution=self.resolution,
         )
 
     def train_dataloader(self) -> DataLoader:

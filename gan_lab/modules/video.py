@@ -133,8 +133,7 @@ class VideoGAN(GANModule):
             fake_view, y_view = self.views[name](fake, y)
             term = self.loss.generator(d(fake_view, self.labels(y_view)))
             total = total + self.d_weights[name] * term
-            if len(self.discriminators) > 1:
-                stats[f"adv_{name}"] = term.detach()
+            stats[f"adv_{name}"] = term.detach()
         for key, value in aux_losses.items():
             total = total + value
             stats[key] = value.detach()

@@ -27,10 +27,14 @@ Discriminators:
   convolution over the rest (``(T - 12) x 4 x 4`` for 16x64x64) to one logit; ``patch=True`` is
   the code's ``PatchVideoDiscriminator`` (three layers, a last strided convolution to patches).
 
+Both discriminators take the code's instance noise option: ``noise_sigma > 0`` adds Gaussian
+noise of that standard deviation to the input of every convolution while training (the authors'
+training command used ``--use_noise --noise_sigma 0.1``).
+
 Deviations: with an action code, the discriminators are projection discriminators (Miyato &
 Koyama 2018, arXiv:1802.05637) instead of the paper's categorical output of ``D_V``; ``G_I`` is
 initialised ``N(0, 0.02)`` (DCGAN) rather than PyTorch's default; frame sizes ``H = W`` of 32 or
-64 (the number of strided layers follows ``H``); the instance noise option of the code is left out.
+64 (the number of strided layers follows ``H``).
 """
 
 from __future__ import annotations
@@ -109,8 +113,32 @@ class MoCoGANGenerator(Generator):
         return unfold_frames(self.image(per_frame), b)
 
 
-def _conv_block(conv: nn.Module, out_ch: int, norm: str, dims: int) -> nn.Sequential:
-    return nn.Sequential(conv, make_norm(norm, out_ch, dims), nn.LeakyReLU(LEAKY_SLOPE))
+class InstanceNoise(nn.Module):
+    """Adds ``N(0, sigma²)`` noise to its input while training (identity in eval mode or for
+    ``sigma = 0``): the ``Noise`` layer of the MoCoGAN code."""
+
+    def __init__(self, sigma: float) -> None:
+        super().__init__()
+        if sigma < 0:
+            raise ValueError(f"InstanceNoise: sigma must be >= 0, got {sigma}")
+        self.sigma = float(sigma)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training or self.sigma == 0:
+            return x
+        return x + self.sigma * torch.randn_like(x)
+
+    def extra_repr(self) -> str:
+        return f"sigma={self.sigma}"
+
+
+def _conv_block(
+    conv: nn.Module, out_ch: int, norm: str, dims: int, noise_sigma: float
+) -> nn.Sequential:
+    """Instance noise -> conv -> norm -> LeakyReLU(0.2)."""
+    return nn.Sequential(
+        InstanceNoise(noise_sigma), conv, make_norm(norm, out_ch, dims), nn.LeakyReLU(LEAKY_SLOPE)
+    )
 
 
 class PatchImageDiscriminator(Discriminator):
@@ -122,6 +150,7 @@ class PatchImageDiscriminator(Discriminator):
         num_classes: 0, or the number of labels (projection term added to every patch).
         width: channels of the first layer (64); then ``2w, 4w``.
         norm: ``"batch"`` (paper), ``"layer"`` or ``"none"``.
+        noise_sigma: instance noise before every convolution while training (0: none).
     """
 
     def __init__(
@@ -130,6 +159,7 @@ class PatchImageDiscriminator(Discriminator):
         num_classes: int = 0,
         width: int = 64,
         norm: str = "batch",
+        noise_sigma: float = 0.0,
     ) -> None:
         super().__init__()
         name = type(self).__name__
@@ -145,12 +175,18 @@ class PatchImageDiscriminator(Discriminator):
         bias = norm == "none"
         self.num_classes = num_classes
         self.blocks = nn.Sequential(
-            nn.Conv2d(c, width, 4, 2, 1, bias=False),
-            nn.LeakyReLU(LEAKY_SLOPE),
-            _conv_block(nn.Conv2d(width, 2 * width, 4, 2, 1, bias=bias), 2 * width, norm, 2),
-            _conv_block(nn.Conv2d(2 * width, 4 * width, 4, 2, 1, bias=bias), 4 * width, norm, 2),
+            _conv_block(nn.Conv2d(c, width, 4, 2, 1, bias=False), width, "none", 2, noise_sigma),
+            _conv_block(
+                nn.Conv2d(width, 2 * width, 4, 2, 1, bias=bias), 2 * width, norm, 2, noise_sigma
+            ),
+            _conv_block(
+                nn.Conv2d(2 * width, 4 * width, 4, 2, 1, bias=bias), 4 * width, norm, 2,
+                noise_sigma,
+            ),
         )
-        self.out = nn.Conv2d(4 * width, 1, 4, 2, 1, bias=False)
+        self.out = nn.Sequential(
+            InstanceNoise(noise_sigma), nn.Conv2d(4 * width, 1, 4, 2, 1, bias=False)
+        )
         self.projection = (
             ProjectionHead(4 * width, num_classes, linear=False) if num_classes else None
         )
@@ -175,6 +211,7 @@ class MoCoGANVideoDiscriminator(Discriminator):
         width: channels of the first layer (64); then ``2w, 4w, 8w``.
         norm: ``"batch"`` (paper), ``"layer"`` or ``"none"``.
         patch: the code's ``PatchVideoDiscriminator`` (patch logits) instead.
+        noise_sigma: instance noise before every strided convolution while training (0: none).
     """
 
     def __init__(
@@ -184,6 +221,7 @@ class MoCoGANVideoDiscriminator(Discriminator):
         width: int = 64,
         norm: str = "batch",
         patch: bool = False,
+        noise_sigma: float = 0.0,
     ) -> None:
         super().__init__()
         name = type(self).__name__
@@ -200,13 +238,12 @@ class MoCoGANVideoDiscriminator(Discriminator):
         self.num_classes = num_classes
         self.patch = patch
         stride, pad = (1, 2, 2), (0, 1, 1)
-        blocks: list[nn.Module] = [
-            nn.Conv3d(channels, width, 4, stride, pad, bias=False), nn.LeakyReLU(LEAKY_SLOPE)
-        ]
+        first = nn.Conv3d(channels, width, 4, stride, pad, bias=False)
+        blocks: list[nn.Module] = [_conv_block(first, width, "none", 3, noise_sigma)]
         ch = width
         for _ in range(layers - 1):
             conv = nn.Conv3d(ch, 2 * ch, 4, stride, pad, bias=norm == "none")
-            blocks.append(_conv_block(conv, 2 * ch, norm, 3))
+            blocks.append(_conv_block(conv, 2 * ch, norm, 3, noise_sigma))
             ch *= 2
         self.blocks = nn.Sequential(*blocks)
         if patch:

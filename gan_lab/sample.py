@@ -15,7 +15,8 @@ def sample(cfg: DictConfig) -> Path:
     """Write ``cfg.n`` samples of checkpoint ``cfg.ckpt`` to ``cfg.out``.
 
     The suffix of ``out`` picks the format (see :func:`gan_lab.media.write_samples`): ``.npy``
-    holds raw samples in data space, ``.png`` a grid (or a scatter plot for 2-D data).
+    holds raw samples in data space (``(N, C, T, H, W)`` for videos), ``.png`` a grid (a
+    scatter plot for 2-D data, a filmstrip for videos), ``.gif`` / ``.mp4`` a grid of clips.
     """
     device = cfg.device or ("cuda" if torch.cuda.is_available() else "cpu")
     module = load_checkpoint(cfg.ckpt, map_location=device).to(device)

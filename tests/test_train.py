@@ -195,3 +195,43 @@ def test_resume_continues_the_iteration_count(tmp_path):
     metrics = train(cfg)
     assert metrics["iteration"] == 4
     assert load_checkpoint(tmp_path / "b" / "checkpoints" / "last.ckpt").images_seen == 4 * 8
+
+
+def test_logs_losses_d_outputs_grad_norms_and_learning_rates(tmp_path):
+    cfg = compose_train(["model=wgan_gp", "data=ring8", "iterations=3"], tmp_path)
+    train(cfg)
+    header = (tmp_path / "csv" / "metrics.csv").read_text().splitlines()[0].split(",")
+    for column in ("loss/d", "loss/g", "d_real/d", "d_fake/d", "penalty/d", "grad_norm/d",
+                   "grad_norm/g", "lr/d", "lr/g", "iteration", "images_seen"):
+        assert column in header
+
+
+def test_gradient_clipping_bounds_the_update(tmp_path, monkeypatch):
+    cfg = compose_train(
+        ["model=gan", "data=ring8", "iterations=1", "+model.grad_clip_norm=1e-3"], tmp_path
+    )
+    norms = []
+    original = torch.optim.SGD.step
+
+    def recording(self, *args, **kwargs):
+        grads = [p.grad for g in self.param_groups for p in g["params"] if p.grad is not None]
+        norms.append(float(torch.nn.utils.get_total_norm(grads)))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.SGD, "step", recording)
+    train(cfg)
+    assert len(norms) == 2 and max(norms) <= 1e-3 * 1.0001
+
+
+def test_two_process_ddp_counts_images_over_processes(tmp_path):
+    """The CPU stand-in for multi-GPU: alternating updates under DDP (gloo, 2 processes)."""
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "gan_lab.cli", "train", "model=wgan_gp", "data=ring8",
+           "iterations=3", "logger=csv", "trainer=ddp_sim", "callbacks.progress=null",
+           "+trainer.enable_progress_bar=false", f"paths.output_dir={tmp_path}"]
+    subprocess.run(cmd, check=True, capture_output=True, timeout=300)
+    module = load_checkpoint(tmp_path / "checkpoints" / "last.ckpt")
+    assert (module.iteration, module.d_steps) == (3, 15)
+    assert module.images_seen == 15 * 100 * 2

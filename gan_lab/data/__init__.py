@@ -1,19 +1,43 @@
 """gan_lab data modules: each yields ``(x in [-1, 1], y int64)`` batches and a :class:`DataSpec`."""
 
 from gan_lab.data.base import DataSpec, GANDataModule
+from gan_lab.data.bouncing_shapes import (
+    BouncingShapesClip,
+    BouncingShapesDataModule,
+    bouncing_shapes_clip,
+)
 from gan_lab.data.image_folder import ImageFolderDataModule, UInt8ImageDataset
 from gan_lab.data.mnist import MNISTDataModule, load_mnist, read_idx
+from gan_lab.data.moving_mnist import (
+    MovingMNISTClip,
+    MovingMNISTDataModule,
+    MovingMNISTDataset,
+    MovingMNISTFileDataset,
+    moving_mnist_clip,
+)
 from gan_lab.data.toy import GaussianMixtureDataModule, Grid25DataModule, Ring8DataModule
+from gan_lab.data.video_folder import VideoClipDataset, VideoFolderDataModule, VideoInfo
 
 __all__ = [
+    "BouncingShapesClip",
+    "BouncingShapesDataModule",
     "DataSpec",
     "GANDataModule",
     "GaussianMixtureDataModule",
     "Grid25DataModule",
     "ImageFolderDataModule",
     "MNISTDataModule",
+    "MovingMNISTClip",
+    "MovingMNISTDataModule",
+    "MovingMNISTDataset",
+    "MovingMNISTFileDataset",
     "Ring8DataModule",
     "UInt8ImageDataset",
+    "VideoClipDataset",
+    "VideoFolderDataModule",
+    "VideoInfo",
+    "bouncing_shapes_clip",
     "load_mnist",
+    "moving_mnist_clip",
     "read_idx",
 ]

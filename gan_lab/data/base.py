@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 
 import lightning as L
 import torch
+from torch.utils.data import DataLoader, Dataset, Sampler
 
 
 @dataclass(frozen=True)
@@ -62,3 +63,31 @@ class GANDataModule(L.LightningDataModule):
         self.batch_size = batch_size
         self.num_workers = num_workers
         self.seed = seed
+
+    def training_loader(
+        self, dataset: Dataset, what: str, sampler: Sampler | None = None
+    ) -> DataLoader:
+        """The training loader of ``dataset``: full batches only, shuffled with ``seed``
+        unless ``sampler`` orders the items.
+
+        ``what`` names the data and its size in the error raised when there are fewer items
+        than a batch, e.g. ``"/data/faces has 12 readable images"``.
+        """
+        if len(dataset) < self.batch_size:
+            raise ValueError(
+                f"{what}, fewer than batch_size={self.batch_size} (the loader drops "
+                "incomplete batches)"
+            )
+        order = (
+            {"sampler": sampler}
+            if sampler is not None
+            else {"shuffle": True, "generator": torch.Generator().manual_seed(self.seed)}
+        )
+        return DataLoader(
+            dataset,
+            batch_size=self.batch_size,
+            drop_last=True,
+            num_workers=self.num_workers,
+            persistent_workers=self.num_workers > 0,
+            **order,
+        )

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -59,6 +59,41 @@ class UInt8ImageDataset(Dataset):
         return uint8_to_model(self.images[i]), self.labels[i]
 
 
+def folder_root(root: str, what: str) -> Path:
+    """``root`` with ``~`` expanded; ``FileNotFoundError`` naming it when it is no folder."""
+    path = Path(os.path.expanduser(str(root)))
+    if not path.is_dir():
+        raise FileNotFoundError(f"{what} not found: {path}")
+    return path
+
+
+def normalize_extensions(extensions: Sequence[str]) -> tuple[str, ...]:
+    """``["PNG", ".jpg"]`` → ``(".png", ".jpg")``."""
+    return tuple((e if e.startswith(".") else f".{e}").lower() for e in map(str, extensions))
+
+
+def files_by_class(
+    root: Path, classes: Sequence[str], find: Callable[[Path], list[Path]]
+) -> tuple[list[Path], list[int]]:
+    """``find(root / class)`` for every class, and the label (class index) of each path."""
+    paths, labels = [], []
+    for label, name in enumerate(classes):
+        found = find(root / name)
+        paths += found
+        labels += [label] * len(found)
+    return paths, labels
+
+
+def warn_ignored(root: Path, ignored: Sequence[Path], what: str) -> None:
+    """One warning for the ``what`` (e.g. "image(s)") left directly in a root with classes."""
+    if ignored:
+        warnings.warn(
+            f"{root}: ignored {len(ignored)} {what} directly in the root folder, which has "
+            f"class sub-folders (e.g. {ignored[0].name})",
+            stacklevel=4,
+        )
+
+
 def _class_dirs(root: Path) -> list[str]:
     return sorted(e.name for e in os.scandir(root) if e.is_dir() and not e.name.startswith("."))
 
@@ -75,14 +110,19 @@ def _find_images(folder: Path, extensions: tuple[str, ...]) -> list[Path]:
     return found
 
 
+def shorter_side_size(width: int, height: int, resolution: int) -> tuple[int, int]:
+    """``(width', height')`` with the shorter side scaled to ``resolution`` (aspect kept)."""
+    s = resolution / min(width, height)
+    return max(resolution, round(width * s)), max(resolution, round(height * s))
+
+
 def load_image(path: str | Path, resolution: int, channels: int) -> np.ndarray:
     """Decode one file: shorter side to ``resolution`` (Lanczos), centre crop; (C, R, R) uint8."""
     with Image.open(path) as im:
         im.draft("RGB" if channels == 3 else "L", (resolution, resolution))  # JPEG: cheap scale
         im = im.convert("RGB" if channels == 3 else "L")
     w, h = im.size
-    s = resolution / min(w, h)
-    nw, nh = max(resolution, round(w * s)), max(resolution, round(h * s))
+    nw, nh = shorter_side_size(w, h, resolution)
     if (nw, nh) != (w, h):
         im = im.resize((nw, nh), Image.Resampling.LANCZOS)
     left, top = (nw - resolution) // 2, (nh - resolution) // 2
@@ -114,18 +154,14 @@ class ImageFolderDataModule(GANDataModule):
         extensions: Sequence[str] = (".png", ".jpg", ".jpeg"),
     ) -> None:
         super().__init__(batch_size=batch_size, num_workers=num_workers, seed=seed)
-        self.root = Path(os.path.expanduser(str(root)))
-        if not self.root.is_dir():
-            raise FileNotFoundError(f"image folder not found: {self.root}")
+        self.root = folder_root(root, "image folder")
         if channels not in (1, 3):
             raise ValueError(f"channels must be 1 (greyscale) or 3 (RGB), got {channels}")
         if resolution < 1:
             raise ValueError(f"resolution must be >= 1, got {resolution}")
         self.resolution = int(resolution)
         self.channels = int(channels)
-        self.extensions = tuple(
-            (e if str(e).startswith(".") else f".{e}").lower() for e in map(str, extensions)
-        )
+        self.extensions = normalize_extensions(extensions)
         self.classes = _class_dirs(self.root)
         self.spec = DataSpec(
             shape=(self.channels, self.resolution, self.resolution),
@@ -145,18 +181,10 @@ class ImageFolderDataModule(GANDataModule):
             for e in sorted(os.scandir(self.root), key=lambda e: e.name)
             if e.is_file() and os.path.splitext(e.name)[1].lower() in self.extensions
         ]
-        if self.ignored:
-            warnings.warn(
-                f"{self.root}: ignored {len(self.ignored)} image(s) directly in the root "
-                f"folder, which has class sub-folders (e.g. {self.ignored[0].name})",
-                stacklevel=3,
-            )
-        files, labels = [], []
-        for label, name in enumerate(self.classes):
-            found = _find_images(self.root / name, self.extensions)
-            files += found
-            labels += [label] * len(found)
-        return files, labels
+        warn_ignored(self.root, self.ignored, "image(s)")
+        return files_by_class(
+            self.root, self.classes, lambda folder: _find_images(folder, self.extensions)
+        )
 
     def _decode(self, path: Path) -> np.ndarray | None:
         try:
@@ -202,17 +230,6 @@ class ImageFolderDataModule(GANDataModule):
     def train_dataloader(self) -> DataLoader:
         if self.dataset is None:
             self.setup("fit")
-        if len(self.dataset) < self.batch_size:
-            raise ValueError(
-                f"{self.root} has {len(self.dataset)} readable images, fewer than "
-                f"batch_size={self.batch_size} (the loader drops incomplete batches)"
-            )
-        return DataLoader(
-            self.dataset,
-            batch_size=self.batch_size,
-            shuffle=True,
-            drop_last=True,
-            num_workers=self.num_workers,
-            generator=torch.Generator().manual_seed(self.seed),
-            persistent_workers=self.num_workers > 0,
+        return self.training_loader(
+            self.dataset, f"{self.root} has {len(self.dataset)} readable images"
         )

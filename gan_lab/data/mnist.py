@@ -188,17 +188,7 @@ class MNISTDataModule(GANDataModule):
     def train_dataloader(self) -> DataLoader:
         if self.images is None:
             self.setup("fit")
-        if len(self.images) < self.batch_size:
-            raise ValueError(
-                f"MNIST {self.split} has {len(self.images)} images, fewer than "
-                f"batch_size={self.batch_size}"
-            )
-        return DataLoader(
+        return self.training_loader(
             UInt8ImageDataset(self.images, self.labels),
-            batch_size=self.batch_size,
-            shuffle=True,
-            drop_last=True,
-            num_workers=self.num_workers,
-            generator=torch.Generator().manual_seed(self.seed),
-            persistent_workers=self.num_workers > 0,
+            f"MNIST {self.split} has {len(self.images)} images",
         )

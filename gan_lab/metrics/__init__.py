@@ -4,7 +4,7 @@
   :mod:`~gan_lab.metrics.inception_score`, :mod:`~gan_lab.metrics.modes`.
 * torchmetrics ``Metric``s (DDP-safe): :class:`FrechetDistance`, :class:`KernelDistance`,
   :class:`InceptionScore`, :class:`ModeHistogram`.
-* Evaluators for ``conf/metrics/``: :class:`FID`, :class:`KID`, :class:`IS`,
+* Evaluators for ``conf/metrics/``: :class:`FID`, :class:`KID`, :class:`IS`, :class:`FVD`,
   :class:`ToyModes`, :class:`StackedMNISTModes`.
 """
 
@@ -19,10 +19,11 @@ from gan_lab.metrics.frechet import frechet_distance, mean_and_covariance, sqrtm
 from gan_lab.metrics.inception_score import inception_score
 from gan_lab.metrics.kernel_distance import kernel_distance
 from gan_lab.metrics.modes import ModeCoverage, ModeHistogram, kl_to_uniform, toy_mode_coverage
-from gan_lab.metrics.scores import FID, IS, KID, StackedMNISTModes, ToyModes
+from gan_lab.metrics.scores import FID, FVD, IS, KID, StackedMNISTModes, ToyModes
 
 __all__ = [
     "FID",
+    "FVD",
     "IS",
     "KID",
     "EvalContext",

@@ -94,7 +94,11 @@ class FeatureScore(_NetworkUser):
         }
 
     def real_batches(self, ctx: EvalContext):
+        """``(batches, n_used)`` of real samples in model space."""
         return ctx.real(self.n_real)
+
+    def fake_batches(self, ctx: EvalContext):
+        return ctx.generated(self.n_fake)
 
     def __call__(self, ctx: EvalContext) -> list[Score]:
         net = self.network(ctx)
@@ -109,7 +113,7 @@ class FeatureScore(_NetworkUser):
             else:
                 for x in batches:
                     metric.update(x.to(ctx.device), real=True)
-        for x in ctx.generated(self.n_fake):
+        for x in self.fake_batches(ctx):
             metric.update(x)
         value = metric.compute()
         if self.needs_real and cached is None:
@@ -179,6 +183,56 @@ class IS(FeatureScore):
         mean, std = value
         return [Score(name, float(mean), card),
                 Score(f"{name}_std", float(std), {**card, "metric": f"{name}_std"})]
+
+
+class FVD(FID):
+    """Fréchet Video Distance (Unterthiner et al. 2018, arXiv:1812.01717) on ``frames``-frame
+    clips, named with its protocol as StyleGAN-V does: ``fvd2048_16f`` with I3D (2,048 real and
+    2,048 generated 16-frame clips), ``fvd_mmnistnet_16f`` with the Moving MNIST network.
+
+    Real clips longer than ``frames`` are cut at a random offset (seeded per clip); generated
+    clips must have at least ``frames`` frames and are cut at the start.
+    """
+
+    kind = "fvd"
+
+    def __init__(self, feature: FeatureFactory, n_fake: int = 2048, n_real: int | None = 2048,
+                 frames: int = 16) -> None:
+        super().__init__(feature, n_fake, n_real)
+        if frames < 1:
+            raise ValueError(f"fvd: frames must be >= 1, got {frames}")
+        self.frames = frames
+
+    def name(self, net: FeatureNetwork) -> str:
+        return f"{super().name(net)}_{self.frames}f"
+
+    def card_extra(self) -> dict:
+        return {"frames": self.frames, "offset": "random (real), 0 (generated)"}
+
+    def _check(self, x, what: str):
+        if x.ndim != 5 or x.shape[2] < self.frames:
+            raise ValueError(
+                f"{self.name(self._net)}: {what} samples must be clips (B, C, T, H, W) with "
+                f"T >= {self.frames}, got {tuple(x.shape)}"
+            )
+
+    def real_batches(self, ctx: EvalContext):
+        batches, n = ctx.real(self.n_real)
+        gen = torch.Generator().manual_seed(ctx.seed + 1 + ctx.world[0])
+
+        def cut():
+            for x in batches:
+                self._check(x, "real")
+                starts = torch.randint(x.shape[2] - self.frames + 1, (len(x),), generator=gen)
+                yield torch.stack([c[:, s : s + self.frames] for c, s in zip(x, starts.tolist(),
+                                                                             strict=True)])
+
+        return cut(), n
+
+    def fake_batches(self, ctx: EvalContext):
+        for x in ctx.generated(self.n_fake):
+            self._check(x, "generated")
+            yield x[:, :, : self.frames]
 
 
 class ToyModes:

@@ -22,7 +22,7 @@ def feature_cache(tmp_path_factory):
     user_copy = recipe.cache_path(str(cache_dir()))
     if user_copy.is_file():
         target = recipe.cache_path(str(root))
-        target.parent.mkdir(parents=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(user_copy, target)
     mnistnet(cache_dir=str(root))
     return root

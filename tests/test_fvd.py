@@ -15,6 +15,7 @@ from gan_lab.metrics import FVD, EvalContext
 from gan_lab.metrics.features import i3d
 from gan_lab.metrics.features import i3d as i3d_factory
 from gan_lab.metrics.features.i3d import I3D_ENV
+from tests.helpers import FixedSamples
 
 
 class StandInI3D(nn.Module):
@@ -33,27 +34,6 @@ class StandInI3D(nn.Module):
         return torch.cat([self.proj(pooled), seen.expand(len(x), 3)], dim=1)
 
 
-class ClipModel:
-    """Stands in for a video generator: sample() returns given clips (B, C, T, H, W)."""
-
-    def __init__(self, clips: Tensor) -> None:
-        self.clips, self.used = clips, 0
-        self.spec = None
-        self.conditional, self.generator_ema, self.iteration = False, None, 7
-        self.device, self.training = torch.device("cpu"), False
-
-    def sample(self, n, ema=True, seed=None, y=None, batch_size=256):
-        out = self.clips[self.used : self.used + n]
-        self.used += n
-        return out
-
-    def eval(self):
-        return self
-
-    def train(self, mode=True):
-        return self
-
-
 @pytest.fixture()
 def stand_in(tmp_path, monkeypatch):
     path = tmp_path / "i3d_torchscript.pt"
@@ -64,8 +44,9 @@ def stand_in(tmp_path, monkeypatch):
 
 def _fvd(n, clips, tmp_path, seed=0):
     dm = MovingMNISTDataModule(frames=20, length=200, batch_size=8)
-    ctx = EvalContext(module=ClipModel(clips), datamodule=dm, data_config={"frames": 20},
-                      seed=seed, cache_dir=str(tmp_path / "cache"), batch_size=16)
+    ctx = EvalContext(module=FixedSamples(clips, iteration=7), datamodule=dm,
+                      data_config={"frames": 20}, seed=seed,
+                      cache_dir=str(tmp_path / "cache"), batch_size=16)
     (score,) = FVD(i3d_factory, n_fake=n, n_real=n, frames=16)(ctx)
     return score, dm
 

@@ -12,7 +12,7 @@ from gan_lab.metrics import EvalContext, ModeHistogram, StackedMNISTModes, kl_to
 from gan_lab.metrics.features import mnistnet
 from gan_lab.metrics.modes import stacked_mnist_mode
 from gan_lab.train import train
-from tests.helpers import compose_train
+from tests.helpers import FixedSamples, compose_train
 
 
 def test_stacked_samples_hold_three_digits_and_their_mode_label():
@@ -44,32 +44,11 @@ def test_mode_counting_on_constructed_labels():
     assert kl_to_uniform(single.compute()) == pytest.approx(math.log(1000))
 
 
-class _RealDataModel:
-    """Stands in for a generator that reproduces the data: sample() returns real samples."""
-
-    def __init__(self, x: torch.Tensor) -> None:
-        self.x, self.used = x, 0
-        self.spec = StackedMNISTDataModule().spec
-        self.conditional, self.generator_ema, self.iteration = False, None, 0
-        self.device, self.training = torch.device("cpu"), False
-
-    def sample(self, n, ema=True, seed=None, y=None, batch_size=256):
-        out = self.x[self.used : self.used + n]
-        self.used += n
-        return out
-
-    def eval(self):
-        return self
-
-    def train(self, mode=True):
-        return self
-
-
 def test_the_data_itself_covers_all_modes_with_small_kl(feature_cache):
     dm = StackedMNISTDataModule(num_samples=10000, compose_seed=3)
     dm.setup()
     x = dm.dataset.images.float() / 127.5 - 1
-    ctx = EvalContext(module=_RealDataModel(x), datamodule=dm, data_config={},
+    ctx = EvalContext(module=FixedSamples(x, dm.spec), datamodule=dm, data_config={},
                       cache_dir=str(feature_cache))
     modes, kl = StackedMNISTModes(mnistnet, n_fake=10000)(ctx)
     # 10 samples per mode on average: every mode occurs; mnistnet's ~1.6% errors barely move it

@@ -13,12 +13,15 @@ files, domain networks (``mnistnet``, ...) are trained by gan_lab and cached und
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
 
 import torch
 from torch import Tensor, nn
+
+log = logging.getLogger(__name__)
 
 CACHE_ENV = "GAN_LAB_CACHE"
 
@@ -125,3 +128,121 @@ def grey_to_rgb(x: Tensor) -> Tensor:
     if x.shape[1] != 3:
         raise ValueError(f"expected 1 or 3 channels, got shape {tuple(x.shape)}")
     return x
+
+
+def find_weights(
+    what: str,
+    env: str,
+    filename: str,
+    path: str | os.PathLike | None,
+    cache: str | None,
+    hint: str,
+    fallback: Path | None = None,
+) -> Path:
+    """A standard network's weights file: ``path``, else ``$env``, else
+    ``<cache dir>/weights/<filename>``, else ``fallback``; otherwise a ``FileNotFoundError``
+    that names the file and where to put it (``hint`` says what the file is)."""
+    default = cache_dir(cache) / "weights" / filename
+    candidates = [
+        ("feature.path", path),
+        (env, os.environ.get(env)),
+        ("cache", default if default.is_file() else None),
+        ("fallback", fallback),
+    ]
+    for source, candidate in candidates:
+        if candidate is None:
+            continue
+        candidate = Path(os.path.expanduser(str(candidate)))
+        if not candidate.is_file():
+            raise FileNotFoundError(
+                f"{what} weights not found: {source} points to {candidate}, which is not a file"
+            )
+        return candidate
+    raise FileNotFoundError(
+        f"{what} weights not found. {hint}: put '{filename}' at {default} or set "
+        f"{env}=/path/to/file. gan_lab never downloads weights."
+    )
+
+
+def load_torchscript(file: Path, what: str, example: str) -> torch.jit.ScriptModule:
+    """``torch.jit.load`` with an error that says a TorchScript file was expected."""
+    try:
+        return torch.jit.load(str(file), map_location="cpu")
+    except Exception as err:  # a state dict, a pickle or a broken file
+        raise ValueError(
+            f"{file} is not a TorchScript module ({err.__class__.__name__}); {what} is read "
+            f"from TorchScript files such as {example}"
+        ) from err
+
+
+class TrainedFeatureNetwork(FeatureNetwork):
+    """A domain network trained by gan_lab: wraps a classifier ``(features, logits)`` module,
+    keeps ``meta`` (recipe, held-out accuracies) and is saved as ``{"state_dict", "meta"}``."""
+
+    classifier_class: type[nn.Module]
+
+    def __init__(self, classifier: nn.Module, meta: dict | None = None) -> None:
+        super().__init__()
+        self.classifier = classifier.eval()
+        self.sha256 = state_sha256(classifier.state_dict())
+        self.meta = dict(meta or {})
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write ``{"state_dict", "meta"}`` (a plain state dict file) to ``path``."""
+        path = Path(path)
+        atomic_save({"state_dict": self.classifier.state_dict(), "meta": self.meta}, path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> TrainedFeatureNetwork:
+        """Load a file written by :meth:`save` (or a bare state dict of the classifier)."""
+        path = Path(os.path.expanduser(str(path)))
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"{cls.name} weights not found: {path}; train them with `gan-lab train-features "
+                f"{cls.name} out=PATH`, or leave feature.path unset to use the cached network"
+            )
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+        state, meta = (blob["state_dict"], blob.get("meta")) if "state_dict" in blob else (
+            blob, None)
+        model = cls.classifier_class()
+        model.load_state_dict(state)
+        return cls(model, meta)
+
+
+class Recipe:
+    """Base of the training recipes of :class:`TrainedFeatureNetwork`s (frozen dataclasses):
+    their fields and gan_lab's version key the cached file."""
+
+    network: type[TrainedFeatureNetwork]
+
+    def train(self) -> TrainedFeatureNetwork:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def key(self) -> str:
+        import hashlib
+        import json
+        from dataclasses import asdict
+
+        import gan_lab
+
+        text = json.dumps({"version": gan_lab.__version__, **asdict(self)}, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+    def cache_path(self, cache: str | None = None) -> Path:
+        """Where the network trained with this recipe is cached."""
+        return cache_dir(cache) / "features" / f"{self.network.name}-{self.key()}.pt"
+
+    def load(self, path: str | os.PathLike) -> TrainedFeatureNetwork:
+        return self.network.load(path)
+
+    def cached_or_trained(self, cache: str | None = None) -> TrainedFeatureNetwork:
+        """The network from the cache, trained and stored there on first use."""
+        cached = self.cache_path(cache)
+        if cached.is_file():
+            return self.load(cached)
+        log.info("training %s (first use) into %s", self.network.name, cached)
+        net = self.train()
+        net.save(cached)
+        log.info("%s: sha256 %s, %s", self.network.name, net.sha256, net.meta)
+        return net

@@ -27,9 +27,10 @@ from torch import Tensor
 
 from gan_lab.metrics.features.base import (
     FeatureNetwork,
-    cache_dir,
     file_sha256,
+    find_weights,
     grey_to_rgb,
+    load_torchscript,
     to_uint8_range,
 )
 
@@ -41,22 +42,11 @@ I3D_SIZE = 224
 def find_i3d_file(path: str | os.PathLike | None = None, cache: str | None = None) -> Path:
     """The I3D TorchScript file to use, or a ``FileNotFoundError`` saying which file is needed
     and where to put it."""
-    default = cache_dir(cache) / "weights" / I3D_FILE
-    for source, candidate in (("feature.path", path), (I3D_ENV, os.environ.get(I3D_ENV)),
-                              ("cache", default if default.is_file() else None)):
-        if candidate is None:
-            continue
-        candidate = Path(os.path.expanduser(str(candidate)))
-        if not candidate.is_file():
-            raise FileNotFoundError(
-                f"I3D weights not found: {source} points to {candidate}, which is not a file"
-            )
-        return candidate
-    raise FileNotFoundError(
-        "I3D weights not found. FVD needs the TorchScript I3D trained on Kinetics-400 used by "
-        f"StyleGAN-V ('{I3D_FILE}', 400-d logits with return_features=True): put it at "
-        f"{default} or set {I3D_ENV}=/path/to/file. gan_lab never downloads weights; the "
-        "trained Moving MNIST network (metrics=[fvd_mmnistnet]) needs no file."
+    return find_weights(
+        "I3D", I3D_ENV, I3D_FILE, path, cache,
+        hint="FVD needs the TorchScript I3D trained on Kinetics-400 that StyleGAN-V uses "
+        "(400-d logits with return_features=True); the Moving MNIST network "
+        "(metrics=[fvd_mmnistnet]) needs no file",
     )
 
 
@@ -98,11 +88,5 @@ class I3D(FeatureNetwork):
 def i3d(path: str | None = None, cache_dir: str | None = None) -> I3D:
     """Load the I3D TorchScript file found by :func:`find_i3d_file`."""
     file = find_i3d_file(path, cache_dir)
-    try:
-        module = torch.jit.load(str(file), map_location="cpu")
-    except Exception as err:
-        raise ValueError(
-            f"{file} is not a TorchScript module ({err.__class__.__name__}); I3D is read from "
-            f"TorchScript files such as StyleGAN-V's '{I3D_FILE}'"
-        ) from err
+    module = load_torchscript(file, "I3D", f"StyleGAN-V's '{I3D_FILE}'")
     return I3D(module, file_sha256(file), file)

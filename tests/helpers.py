@@ -42,3 +42,27 @@ def compose_train(overrides: list[str], output_dir: Path, small: bool = True) ->
             for part, values in SMALL_NETS.get(target, {}).items():
                 cfg.net[part].update(values)
     return cfg
+
+
+class FixedSamples:
+    """Stands in for a trained model in evaluators: ``sample()`` returns the given samples in
+    order (e.g. real data, so metrics can be checked on a perfect generator)."""
+
+    def __init__(self, samples, spec=None, iteration: int = 0) -> None:
+        import torch
+
+        self.samples, self.used = samples, 0
+        self.spec = spec
+        self.conditional, self.generator_ema, self.iteration = False, None, iteration
+        self.device, self.training = torch.device("cpu"), False
+
+    def sample(self, n, ema=True, seed=None, y=None, batch_size=256):
+        out = self.samples[self.used : self.used + n]
+        self.used += n
+        return out
+
+    def eval(self):
+        return self
+
+    def train(self, mode=True):
+        return self

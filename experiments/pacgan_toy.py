@@ -2,9 +2,10 @@
 
 Trains every recipe for every seed with ``gan-lab train`` (one subprocess per run, skipped when
 its final checkpoint exists, so the sweep can be stopped and continued), then evaluates each
-final checkpoint with the paper's protocol: 2,500 samples of the generator itself (PacGAN keeps
-no weight average), a sample is high quality within 3 standard deviations of its nearest mode,
-a mode is captured when it has a high-quality sample, reverse KL of the mode histogram.
+final checkpoint with the paper's protocol (``gan-lab eval metrics=[toy_modes] ema=false``):
+2,500 samples of the generator itself (PacGAN keeps no weight average), a sample is high
+quality within 3 standard deviations of its nearest mode, a mode is captured when it has a
+high-quality sample, reverse KL of the mode histogram.
 
     python experiments/pacgan_toy.py train --root runs/pacgan_toy --scale cpu --seeds 0 1 2 3 4
     python experiments/pacgan_toy.py evaluate --root runs/pacgan_toy
@@ -64,22 +65,22 @@ def train_one(root: Path, recipe: str, seed: int, extra: list[str]) -> None:
 
 
 def evaluate_one(run: Path) -> dict:
-    """Mode coverage of the final checkpoint of ``run`` (PacGAN's protocol)."""
-    import torch
-    from hydra.utils import instantiate
-    from omegaconf import OmegaConf
+    """Mode coverage of the final checkpoint of ``run`` (PacGAN's protocol), with
+    ``gan-lab eval metrics=[toy_modes] ema=false``; the scores and their protocol cards go to
+    ``<run>/metrics.json``."""
+    from gan_lab.cli import compose
+    from gan_lab.evaluate import evaluate
 
-    from gan_lab.build import load_checkpoint
-    from gan_lab.metrics import toy_mode_coverage
-
-    module = load_checkpoint(run / "checkpoints" / "last.ckpt")
-    data = instantiate(OmegaConf.create(module.run_config["data"]))
-    samples = module.spec.to_data_space(module.sample(N_SAMPLES, ema=False, seed=SAMPLE_SEED))
-    cov = toy_mode_coverage(samples, data.centers, data.std)
+    ckpt = run / "checkpoints" / "last.ckpt"
+    scores, _ = evaluate(compose("eval", [
+        f"ckpt={ckpt}", "metrics=[toy_modes]", "ema=false", f"seed={SAMPLE_SEED}",
+        f"metrics.toy_modes.n_fake={N_SAMPLES}", f"out={run / 'metrics.json'}",
+    ]))
+    card = scores[0].card
     times = json.loads((run / "time.json").read_text()) if (run / "time.json").exists() else {}
     return {
-        "recipe": run.parent.name, "seed": module.run_config["seed"],
-        "iterations": module.iteration, **cov.to_dict(), **times,
+        "recipe": run.parent.name, "seed": int(run.name.removeprefix("seed")),
+        "iterations": card["iteration"], **{s.name: s.value for s in scores}, **times,
     }
 
 

@@ -28,6 +28,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from gan_lab.compare import mean_se
+
 RECIPES = [f"pacgan{m}_{data}" for data in ("ring8", "grid25") for m in (1, 2, 3, 4)]
 N_SAMPLES = 2500
 SAMPLE_SEED = 0
@@ -82,15 +84,6 @@ def evaluate_one(run: Path) -> dict:
         "recipe": run.parent.name, "seed": int(run.name.removeprefix("seed")),
         "iterations": card["iteration"], **{s.name: s.value for s in scores}, **times,
     }
-
-
-def mean_se(values: list[float]) -> tuple[float, float]:
-    """Mean and standard error of the mean (sample standard deviation / sqrt(n))."""
-    import statistics
-
-    mean = statistics.fmean(values)
-    se = statistics.stdev(values) / len(values) ** 0.5 if len(values) > 1 else float("nan")
-    return mean, se
 
 
 def summarize(rows: list[dict]) -> str:

@@ -1,4 +1,4 @@
-"""The ``gan-lab`` command: ``train``, ``sample``, ``eval``, ``train-features``.
+"""The ``gan-lab`` command: ``train``, ``sample``, ``eval``, ``compare``, ``train-features``.
 
 ``gan-lab train [overrides]`` is a Hydra application (``-m`` for multiruns, ``--help`` for the
 config groups); the other commands take ``key=value`` arguments checked against
@@ -16,6 +16,7 @@ commands:
   train    train a model: gan-lab train model=wgan_gp data=grid25 [hydra overrides, -m]
   sample   sample a checkpoint: gan-lab sample ckpt=PATH n=64 out=grid.png [seed=0 ema=true]
   eval     evaluate a checkpoint: gan-lab eval ckpt=PATH metrics=[fid_mnistnet,kid_mnistnet]
+  compare  compare run folders: gan-lab compare PATH... [--metrics m1,m2] [--plot METRIC]
   train-features
            train a domain feature network: gan-lab train-features mnistnet|mmnistnet [out=PATH]
 """
@@ -54,6 +55,12 @@ def _eval(argv: list[str]) -> None:
     print(f"wrote {path}")
 
 
+def _compare(argv: list[str]) -> None:
+    from gan_lab.compare import main as compare_main
+
+    compare_main(argv)
+
+
 def _train_features(argv: list[str]) -> None:
     from gan_lab.metrics.features.training import train_features
 
@@ -69,6 +76,7 @@ COMMANDS: dict[str, Callable[[list[str]], None]] = {
     "train": _train,
     "sample": _sample,
     "eval": _eval,
+    "compare": _compare,
     "train-features": _train_features,
 }
 

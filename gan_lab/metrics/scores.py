@@ -157,6 +157,8 @@ class KID(FeatureScore):
 
     def scores(self, value, name: str, card: dict) -> list[Score]:
         mean, std = value
+        # the subsets cannot be larger than the sample sets (see KernelDistance)
+        card = {**card, "subset_size": min(self.subset_size, card["n_real"], card["n_fake"])}
         return [Score(name, float(mean), card),
                 Score(f"{name}_std", float(std), {**card, "metric": f"{name}_std"})]
 
@@ -188,7 +190,7 @@ class IS(FeatureScore):
 class FVD(FID):
     """Fréchet Video Distance (Unterthiner et al. 2018, arXiv:1812.01717) on ``frames``-frame
     clips, named with its protocol as StyleGAN-V does: ``fvd2048_16f`` with I3D (2,048 real and
-    2,048 generated 16-frame clips), ``fvd_mmnistnet_16f`` with the Moving MNIST network.
+    2,048 generated 16-frame clips); a domain network ``net`` gives ``fvd_<net>_16f``.
 
     Real clips longer than ``frames`` are cut at a random offset (seeded per clip); generated
     clips must have at least ``frames`` frames and are cut at the start.

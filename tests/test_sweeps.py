@@ -34,12 +34,12 @@ def gan_lab_train(args: list[str], tmp_path: Path) -> subprocess.CompletedProces
 def test_multirun_gives_each_job_its_folder_and_its_own_wandb_run(tmp_path):
     sweep = tmp_path / "sweep"
     gan_lab_train(
-        ["-m", "model=gan,lsgan", "data=ring8", "seed=0,1", "iterations=2", "logger=wandb",
+        ["-m", "model=gan,lsgan", "data=ring8", "seed=3", "iterations=2", "logger=wandb",
          "trainer.log_every_n_steps=1", *QUIET, f"hydra.sweep.dir={sweep}"],
         tmp_path,
     )
     jobs = sorted(p for p in sweep.iterdir() if p.is_dir() and p.name.isdigit())
-    assert [j.name for j in jobs] == ["0", "1", "2", "3"]
+    assert [j.name for j in jobs] == ["0", "1"]
     runs = []
     for job in jobs:
         assert (job / "checkpoints" / "last.ckpt").is_file()
@@ -50,12 +50,10 @@ def test_multirun_gives_each_job_its_folder_and_its_own_wandb_run(tmp_path):
         assert f"seed={config['seed']}" in run.name
         assert run.config["seed"] == config["seed"]
         runs.append(run)
-    assert len({r.run_id for r in runs}) == 4
+    assert len({r.run_id for r in runs}) == 2
     assert sorted(r.name for r in runs) == [
-        "gan_ring8[data=ring8,iterations=2,model=gan,seed=0]",
-        "gan_ring8[data=ring8,iterations=2,model=gan,seed=1]",
-        "lsgan_ring8[data=ring8,iterations=2,model=lsgan,seed=0]",
-        "lsgan_ring8[data=ring8,iterations=2,model=lsgan,seed=1]",
+        "gan_ring8[data=ring8,iterations=2,model=gan,seed=3]",
+        "lsgan_ring8[data=ring8,iterations=2,model=lsgan,seed=3]",
     ]
 
 
@@ -63,14 +61,14 @@ def test_optuna_study_maximizes_the_evaluation_metric_train_returns(tmp_path):
     sweep = tmp_path / "study"
     gan_lab_train(
         ["hparams_search=toy_modes_optuna", "model=gan", "data=grid25", "iterations=10",
-         "logger=csv", "hydra.sweeper.n_trials=3", "hydra.sweeper.sampler.n_startup_trials=2",
+         "logger=csv", "hydra.sweeper.n_trials=2", "hydra.sweeper.sampler.n_startup_trials=2",
          *QUIET, f"hydra.sweep.dir={sweep}"],
         tmp_path,
     )
     results = yaml.safe_load((sweep / "optimization_results.yaml").read_text())
     assert set(results["best_params"]) == {"model.g_optimizer.lr", "model.d_optimizer.lr"}
     trials = sorted(p for p in sweep.iterdir() if p.is_dir() and p.name.isdigit())
-    assert len(trials) == 3
+    assert len(trials) == 2
     modes, lrs = [], []
     for trial in trials:
         final = json.loads((trial / "eval" / "metrics.jsonl").read_text().splitlines()[-1])
@@ -79,7 +77,7 @@ def test_optuna_study_maximizes_the_evaluation_metric_train_returns(tmp_path):
         config = yaml.safe_load((trial / "config.yaml").read_text())
         lrs.append(config["model"]["g_optimizer"]["lr"])
     assert results["best_value"] == max(modes)  # eval/modes, maximized
-    assert len(set(lrs)) == 3 and all(5e-5 <= lr <= 2e-3 for lr in lrs)
+    assert len(set(lrs)) == 2 and all(5e-5 <= lr <= 2e-3 for lr in lrs)
     assert results["best_params"]["model.g_optimizer.lr"] == lrs[modes.index(max(modes))]
 
 

@@ -239,7 +239,10 @@ def format_table(keys: Sequence[str], metrics: Sequence[str], rows: Sequence[Row
                 cells.append("-")
                 continue
             mean, se, n = row.metrics[name]
-            cells.append(f"{mean:.4g}" if n == 1 else f"{mean:.4g} ± {se:.2g}")
+            cell = f"{mean:.4g}" if n == 1 else f"{mean:.4g} ± {se:.2g}"
+            if n < len(row.runs):  # some runs (e.g. still training) lack this metric
+                cell += f" ({n} of {len(row.runs)} runs)"
+            cells.append(cell)
         lines.append(cells)
     if not keys:
         header.insert(0, "run")

@@ -114,3 +114,12 @@ def test_mean_se():
     assert mean_se([1.0, 3.0]) == (2.0, pytest.approx(1.0))
     mean, se = mean_se([5.0])
     assert mean == 5.0 and math.isnan(se)
+
+
+def test_a_run_without_the_metric_is_pointed_out(tmp_path):
+    from gan_lab.compare import Run
+
+    runs = [Run(tmp_path / "a", {"seed": 0, "lr": 1}, {"eval/modes": 7.0}),
+            Run(tmp_path / "b", {"seed": 1, "lr": 1}, {})]
+    table = format_table(*compare(runs, ["eval/modes"]))
+    assert "7 (1 of 2 runs)" in table and "0,1" in table

@@ -10,8 +10,10 @@ high-quality sample, reverse KL of the mode histogram.
     python experiments/pacgan_toy.py train --root runs/pacgan_toy --scale cpu --seeds 0 1 2 3 4
     python experiments/pacgan_toy.py evaluate --root runs/pacgan_toy
 
-``evaluate`` writes ``<root>/results.csv`` (one row per run, with its CPU time) and prints the
-table of mean ± standard error over seeds that ``experiments/README.md`` reports.
+``evaluate`` writes ``<root>/results.csv`` (one row per finished run, with its CPU time) and
+prints the table of mean ± standard error over seeds that ``experiments/README.md`` reports.
+``train --recipes NAME...`` trains other recipes the same way (the Stacked MNIST ones, whose
+evaluation runs at the end of training: ``gan-lab compare <root>`` tabulates them).
 """
 
 from __future__ import annotations
@@ -124,7 +126,7 @@ def main(argv: list[str] | None = None) -> None:
             for f in [pool.submit(train_one, args.root, r, s, args.overrides) for r, s in jobs]:
                 f.result()
         return
-    runs = sorted(p.parent.parent for p in args.root.glob("*/seed*/checkpoints/last.ckpt"))
+    runs = sorted(p.parent for p in args.root.glob("*/seed*/time.json"))  # finished runs
     rows = [evaluate_one(run) for run in runs]
     order = {name: i for i, name in enumerate(RECIPES)}
     rows.sort(key=lambda r: (order.get(r["recipe"].removesuffix("_cpu"), 99), r["seed"]))

@@ -1,4 +1,4 @@
-"""The ``gan-lab`` command: ``train``, ``sample``.
+"""The ``gan-lab`` command: ``train``, ``sample``, ``eval``, ``compare``, ``train-features``.
 
 ``gan-lab train [overrides]`` is a Hydra application (``-m`` for multiruns, ``--help`` for the
 config groups); the other commands take ``key=value`` arguments checked against
@@ -15,6 +15,10 @@ USAGE = """usage: gan-lab COMMAND [key=value ...]
 commands:
   train    train a model: gan-lab train model=wgan_gp data=grid25 [hydra overrides, -m]
   sample   sample a checkpoint: gan-lab sample ckpt=PATH n=64 out=grid.png [seed=0 ema=true]
+  eval     evaluate a checkpoint: gan-lab eval ckpt=PATH metrics=[fid_mnistnet,kid_mnistnet]
+  compare  compare run folders: gan-lab compare PATH... [--metrics m1,m2] [--plot METRIC]
+  train-features
+           train a domain feature network: gan-lab train-features mnistnet [out=PATH]
 """
 
 
@@ -43,7 +47,38 @@ def _sample(argv: list[str]) -> None:
     print(f"wrote {path}")
 
 
-COMMANDS: dict[str, Callable[[list[str]], None]] = {"train": _train, "sample": _sample}
+def _eval(argv: list[str]) -> None:
+    from gan_lab.evaluate import evaluate, format_table
+
+    scores, path = evaluate(compose("eval", argv))
+    print(format_table(scores))
+    print(f"wrote {path}")
+
+
+def _compare(argv: list[str]) -> None:
+    from gan_lab.compare import main as compare_main
+
+    compare_main(argv)
+
+
+def _train_features(argv: list[str]) -> None:
+    from gan_lab.metrics.features.training import train_features
+
+    if not argv or "=" in argv[0]:
+        raise SystemExit(
+            "usage: gan-lab train-features NAME [key=value ...]  (NAME: mnistnet)"
+        )
+    cfg = compose("train_features", [f"features={argv[0]}", *argv[1:]])
+    print(train_features(cfg))
+
+
+COMMANDS: dict[str, Callable[[list[str]], None]] = {
+    "train": _train,
+    "sample": _sample,
+    "eval": _eval,
+    "compare": _compare,
+    "train-features": _train_features,
+}
 
 
 def main(argv: list[str] | None = None) -> None:

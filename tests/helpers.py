@@ -71,3 +71,25 @@ class RandomClipsDataModule(GANDataModule):
     def train_dataloader(self) -> DataLoader:
         dataset = TensorDataset(self.clips, self.labels)
         return DataLoader(dataset, batch_size=self.batch_size, shuffle=True, drop_last=True)
+
+
+class FixedSamples:
+    """Stands in for a trained model in evaluators: ``sample()`` returns the given samples in
+    order (e.g. real data, so metrics can be checked on a perfect generator)."""
+
+    def __init__(self, samples, spec=None, iteration: int = 0) -> None:
+        self.samples, self.used = samples, 0
+        self.spec = spec
+        self.conditional, self.generator_ema, self.iteration = False, None, iteration
+        self.device, self.training = torch.device("cpu"), False
+
+    def sample(self, n, ema=True, seed=None, y=None, batch_size=256):
+        out = self.samples[self.used : self.used + n]
+        self.used += n
+        return out
+
+    def eval(self):
+        return self
+
+    def train(self, mode=True):
+        return self

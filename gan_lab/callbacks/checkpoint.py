@@ -8,6 +8,16 @@ from pathlib import Path
 import lightning as L
 
 
+def save_checkpoint_atomic(trainer: L.Trainer, path: Path) -> None:
+    """``trainer.save_checkpoint`` to ``path`` through a temporary file beside it, renamed on
+    the global-zero process, so ``path`` is never left half-written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    trainer.save_checkpoint(tmp)
+    if trainer.is_global_zero:
+        os.replace(tmp, path)
+
+
 class IterationCheckpoint(L.Callback):
     """Writes ``<dirpath>/last.ckpt`` every ``every`` iterations and when training ends.
 
@@ -39,9 +49,5 @@ class IterationCheckpoint(L.Callback):
             self.save(trainer, pl_module.iteration)
 
     def save(self, trainer: L.Trainer, iteration: int) -> None:
-        self.dirpath.mkdir(parents=True, exist_ok=True)
-        tmp = self.dirpath / f".last.ckpt.{os.getpid()}.tmp"
-        trainer.save_checkpoint(tmp)
-        if trainer.is_global_zero:
-            os.replace(tmp, self.last_path)
+        save_checkpoint_atomic(trainer, self.last_path)
         self._saved_at = iteration

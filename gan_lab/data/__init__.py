@@ -15,6 +15,7 @@ from gan_lab.data.moving_mnist import (
     MovingMNISTFileDataset,
     moving_mnist_clip,
 )
+from gan_lab.data.stacked_mnist import StackedMNISTDataModule
 from gan_lab.data.toy import GaussianMixtureDataModule, Grid25DataModule, Ring8DataModule
 from gan_lab.data.video_folder import VideoClipDataset, VideoFolderDataModule, VideoInfo
 
@@ -32,6 +33,7 @@ __all__ = [
     "MovingMNISTDataset",
     "MovingMNISTFileDataset",
     "Ring8DataModule",
+    "StackedMNISTDataModule",
     "UInt8ImageDataset",
     "VideoClipDataset",
     "VideoFolderDataModule",

@@ -14,7 +14,8 @@ a fresh draw from the mixture (an infinite stream), so there are no epochs.
 Data are scaled into [-1, 1] for training: model space = data space / ``scale`` with
 ``scale = 1.25 * max |centre coordinate|`` (ring 1.25, grid 5.0), so
 ``spec.to_data_space(x)`` maps a batch (or generator output) back to the plane where
-``centers`` and ``std`` live.
+``centers`` and ``std`` live. ``scale=1`` trains on the plane itself, as PacGAN's code does (its
+generator has a linear output).
 """
 
 from __future__ import annotations
@@ -144,14 +145,20 @@ def grid_centers(values: Sequence[float] = (-4, -2, 0, 2, 4)) -> list[tuple[floa
 
 
 class Ring8DataModule(GaussianMixtureDataModule):
-    """Ring of 8 Gaussians, radius 1, sigma 0.01 (PacGAN / VEEGAN); scale 1.25."""
+    """Ring of 8 Gaussians, radius 1, sigma 0.01 (PacGAN / VEEGAN); scale 1.25 by default."""
 
     def __init__(
-        self, batch_size: int = 100, num_workers: int = 0, seed: int = 0, std: float = 0.01
+        self,
+        batch_size: int = 100,
+        num_workers: int = 0,
+        seed: int = 0,
+        std: float = 0.01,
+        scale: float | None = None,
     ) -> None:
         super().__init__(
             ring_centers(8, 1.0),
             std=std,
+            scale=scale,
             batch_size=batch_size,
             num_workers=num_workers,
             seed=seed,
@@ -159,11 +166,22 @@ class Ring8DataModule(GaussianMixtureDataModule):
 
 
 class Grid25DataModule(GaussianMixtureDataModule):
-    """Grid of 25 Gaussians at {-4, -2, 0, 2, 4}^2, sigma 0.05 (PacGAN / VEEGAN); scale 5."""
+    """Grid of 25 Gaussians at {-4, -2, 0, 2, 4}^2, sigma 0.05 (PacGAN / VEEGAN); scale 5 by
+    default."""
 
     def __init__(
-        self, batch_size: int = 100, num_workers: int = 0, seed: int = 0, std: float = 0.05
+        self,
+        batch_size: int = 100,
+        num_workers: int = 0,
+        seed: int = 0,
+        std: float = 0.05,
+        scale: float | None = None,
     ) -> None:
         super().__init__(
-            grid_centers(), std=std, batch_size=batch_size, num_workers=num_workers, seed=seed
+            grid_centers(),
+            std=std,
+            scale=scale,
+            batch_size=batch_size,
+            num_workers=num_workers,
+            seed=seed,
         )

@@ -1,5 +1,51 @@
-"""Evaluation metrics, each reported with its protocol."""
+"""Evaluation metrics, each reported with its protocol (see :mod:`gan_lab.metrics.evaluation`).
 
-from gan_lab.metrics.modes import ModeCoverage, toy_mode_coverage
+* Math: :mod:`~gan_lab.metrics.frechet`, :mod:`~gan_lab.metrics.kernel_distance`,
+  :mod:`~gan_lab.metrics.inception_score`, :mod:`~gan_lab.metrics.modes`.
+* torchmetrics ``Metric``s (DDP-safe): :class:`FrechetDistance`, :class:`KernelDistance`,
+  :class:`InceptionScore`, :class:`ModeHistogram`.
+* Evaluators for ``conf/metrics/``: :class:`FID`, :class:`KID`, :class:`IS`, :class:`FVD`,
+  :class:`ToyModes`, :class:`StackedMNISTModes`, :class:`PredictionQuality`.
+"""
 
-__all__ = ["ModeCoverage", "toy_mode_coverage"]
+from gan_lab.metrics.evaluation import EvalContext, Score, run_evaluators, write_metrics_json
+from gan_lab.metrics.feature_metrics import (
+    FeatureMetric,
+    FrechetDistance,
+    InceptionScore,
+    KernelDistance,
+)
+from gan_lab.metrics.frechet import frechet_distance, mean_and_covariance, sqrtm_psd
+from gan_lab.metrics.inception_score import inception_score
+from gan_lab.metrics.kernel_distance import kernel_distance
+from gan_lab.metrics.modes import ModeCoverage, ModeHistogram, kl_to_uniform, toy_mode_coverage
+from gan_lab.metrics.prediction import PredictionQuality, frame_psnr_ssim
+from gan_lab.metrics.scores import FID, FVD, IS, KID, StackedMNISTModes, ToyModes
+
+__all__ = [
+    "FID",
+    "FVD",
+    "IS",
+    "KID",
+    "EvalContext",
+    "FeatureMetric",
+    "FrechetDistance",
+    "InceptionScore",
+    "KernelDistance",
+    "ModeCoverage",
+    "ModeHistogram",
+    "PredictionQuality",
+    "Score",
+    "StackedMNISTModes",
+    "ToyModes",
+    "frame_psnr_ssim",
+    "frechet_distance",
+    "inception_score",
+    "kernel_distance",
+    "kl_to_uniform",
+    "mean_and_covariance",
+    "run_evaluators",
+    "sqrtm_psd",
+    "toy_mode_coverage",
+    "write_metrics_json",
+]

@@ -10,7 +10,9 @@ head of Miyato & Koyama 2018 (arXiv:1802.05637) on its last hidden features.
 
 Defaults (``hidden_dim=256``, ``n_layers=3``, ``latent_dim=64``) are a middle ground between
 those papers (128-1200 units, 1-4 hidden layers); presets set the paper values. Weights keep
-PyTorch's default initialisation.
+PyTorch's default initialisation unless ``init_std`` is set: then linear weights ~ N(0,
+init_std) and biases 0 (PacGAN's toy nets: ``IsotropicGaussian(0.02)``, ``Constant(0)``), via
+:func:`~gan_lab.nets.layers.dcgan_init_`.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from gan_lab.nets.layers import (
     ProjectionHead,
     as_data_shape,
     check_choice,
+    dcgan_init_,
     make_activation,
     make_norm,
 )
@@ -50,6 +53,7 @@ class MLPGenerator(Generator):
         out_activation: ``"tanh"`` (samples in [-1, 1]) or ``"none"`` (unbounded).
         embed_dim: size of the label embedding concatenated to z (conditional only).
         prior: ``"normal"`` or ``"uniform"`` (U[-1, 1], the original GAN's noise).
+        init_std: when set, weights ~ N(0, init_std) and biases 0; else PyTorch's default.
     """
 
     def __init__(
@@ -63,6 +67,7 @@ class MLPGenerator(Generator):
         out_activation: str = "tanh",
         embed_dim: int = 32,
         prior: str = "normal",
+        init_std: float | None = None,
     ) -> None:
         super().__init__(latent_dim, prior)
         name = type(self).__name__
@@ -85,6 +90,7 @@ class MLPGenerator(Generator):
         if out_activation == "tanh":
             layers.append(nn.Tanh())
         self.net = nn.Sequential(*layers)
+        _init(self.net, init_std, name)
 
     def forward(self, z: Tensor, y: Tensor | None = None) -> Tensor:
         """``z (B, latent_dim)``, ``y (B,)`` -> ``(B, *data_shape)``."""
@@ -110,6 +116,7 @@ class MLPDiscriminator(Discriminator):
         maxout_pieces: linear pieces per maxout unit (5 in PacGAN's toy D).
         norm: ``"none"`` or ``"layer"`` (no BatchNorm: D must stay per-sample for GP/R1).
         dropout: dropout probability after each hidden layer (the original GAN used dropout).
+        init_std: when set, weights ~ N(0, init_std) and biases 0; else PyTorch's default.
     """
 
     def __init__(
@@ -122,6 +129,7 @@ class MLPDiscriminator(Discriminator):
         maxout_pieces: int = 5,
         norm: str = "none",
         dropout: float = 0.0,
+        init_std: float | None = None,
     ) -> None:
         super().__init__()
         name = type(self).__name__
@@ -151,11 +159,22 @@ class MLPDiscriminator(Discriminator):
             in_dim = hidden_dim
         self.net = nn.Sequential(*layers)
         self.head = ProjectionHead(in_dim, num_classes)
+        _init(self.net, init_std, name)
+        if self.head.linear is not None:
+            _init(self.head.linear, init_std, name)
 
     def forward(self, x: Tensor, y: Tensor | None = None) -> Tensor:
         """``x (B, *data_shape)``, ``y (B,)`` -> logits ``(B,)``."""
         y = require_labels(self, self.num_classes, y)
         return self.head(self.net(x.flatten(1)), y)
+
+
+def _init(module: nn.Module, init_std: float | None, owner: str) -> None:
+    if init_std is None:
+        return
+    if init_std <= 0:
+        raise ValueError(f"{owner}: init_std must be > 0 or null, got {init_std}")
+    dcgan_init_(module, init_std)
 
 
 def _check_sizes(owner: str, num_classes: int, hidden_dim: int, n_layers: int) -> None:

@@ -1,0 +1,66 @@
+"""``gan-lab eval``: metrics of a checkpoint, as a table and a ``metrics.json`` with protocol
+cards."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from gan_lab.build import load_checkpoint
+from gan_lab.metrics.evaluation import EvalContext, Score, run_evaluators, write_metrics_json
+
+
+def evaluate(cfg: DictConfig) -> tuple[list[Score], Path]:
+    """Run ``cfg.metrics`` on checkpoint ``cfg.ckpt``; returns the scores and the JSON path.
+
+    The data set is rebuilt from the checkpoint's stored config, so real statistics are those
+    of the data the model was trained on (and are shared with evaluation during training
+    through the cache).
+    """
+    if not cfg.metrics:
+        raise ValueError("no metrics selected: add e.g. metrics=[fid_mnistnet] (see conf/metrics/)")
+    device = cfg.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    module = load_checkpoint(cfg.ckpt, map_location=device).to(device)
+    data_config = dict(module.run_config["data"])
+    datamodule = instantiate(OmegaConf.create(data_config), _convert_="all")
+    evaluators = instantiate(cfg.metrics, _convert_="all")
+    ctx = EvalContext(
+        module=module,
+        datamodule=datamodule,
+        data_config=data_config,
+        ema=cfg.ema,
+        seed=cfg.seed,
+        cache_dir=cfg.cache_dir,
+        batch_size=cfg.batch_size,
+    )
+    scores = run_evaluators(evaluators, ctx)
+    ckpt = Path(cfg.ckpt)
+    out = Path(cfg.out) if cfg.out else ckpt.parent / "metrics.json"
+    path = write_metrics_json(
+        scores, out, checkpoint=str(ckpt.resolve()), iteration=module.iteration,
+        run=module.run_config.get("name"),
+    )
+    return scores, path
+
+
+def format_table(scores: list[Score]) -> str:
+    """A plain-text table: metric, value, feature network, n_real, n_fake, EMA, iteration."""
+    header = ("metric", "value", "network", "n_real", "n_fake", "ema", "iteration", "seed")
+    rows = [
+        (s.name, f"{s.value:.6g}", s.card.get("feature_network") or "-",
+         _dash(s.card.get("n_real")), _dash(s.card.get("n_fake")), str(s.card["ema"]).lower(),
+         str(s.card["iteration"]), str(s.card["seed"]))
+        for s in scores
+    ]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+             for r in [header, *rows]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _dash(value) -> str:
+    return "-" if value is None else str(value)

@@ -1,0 +1,52 @@
+"""Paper recipes (conf/experiment/): each composes, has a CPU-scale version, and the CPU-scale
+image recipes train a few iterations."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from gan_lab.cli import compose
+from gan_lab.train import CONF_DIR, train
+from tests.helpers import compose_train
+
+EXPERIMENTS = sorted(p.stem for p in (Path(CONF_DIR) / "experiment").glob("*.yaml"))
+PAPER = [e for e in EXPERIMENTS if not e.endswith("_cpu")]
+CPU = [e for e in EXPERIMENTS if e.endswith("_cpu")]
+
+
+def test_every_paper_recipe_has_a_cpu_scale_version():
+    assert len(PAPER) >= 14
+    for name in PAPER:
+        (Path(CONF_DIR) / "experiment" / f"{name}.yaml").read_text()
+    assert {name.removesuffix("_cpu") for name in CPU} >= {
+        n for n in PAPER if not n.endswith(("_lsun", "_cifar10"))
+    }
+    for name in ("dcgan_lsun", "lsgan_lsun", "wgan_lsun", "wgan_gp_cifar10", "sngan_cifar10"):
+        model = name.rsplit("_", 1)[0]
+        assert f"{model}_mnist_cpu" in CPU
+
+
+@pytest.mark.parametrize("name", PAPER)
+def test_paper_recipe_composes_and_names_its_paper(name, tmp_path):
+    text = (Path(CONF_DIR) / "experiment" / f"{name}.yaml").read_text()
+    assert text.startswith("# @package _global_")
+    assert "arXiv:" in text or "experiment=" in text.split("defaults:")[0]
+    extra = ["data.root=/data/images"] if "root: ???" in text else []
+    cfg = compose_train([f"experiment={name}", *extra], tmp_path, small=False)
+    assert cfg.name == name
+    assert compose("train", [f"experiment={name}"]).iterations >= 25000  # the paper's schedule
+
+
+@pytest.mark.parametrize("name", [n for n in CPU if not n.startswith("pacgan")] + [
+    "pacgan4_grid25_cpu"])
+def test_cpu_recipe_trains(name, tmp_path):
+    cfg = compose_train(
+        [f"experiment={name}", "iterations=2", "callbacks.evaluation=null"], tmp_path
+    )
+    assert cfg.name == name
+    metrics = train(cfg)
+    assert metrics["iteration"] == 2
+    assert math.isfinite(metrics["loss/d"]) and math.isfinite(metrics["loss/g"])

@@ -7,7 +7,8 @@ Runs the real training loop (``gan_lab.train.train``: data loading, every D and 
 logging; no sample files, no logger) of ``model=<preset>_micro`` on Moving MNIST with the
 preset's clip length, at each frame size (``data.resolution``: the 64x64 canvas averaged down),
 and reports the wall-clock and CPU (user + system) seconds per iteration after ``--warmup``
-iterations. With ``--threads 1`` the CPU time is the work of one core, a bound for the wall time
+iterations, and the CPU time as a multiple of ``mocogan_micro``'s at 32×32 measured in the
+same run. With ``--threads 1`` the CPU time is the work of one core, a bound for the wall time
 on an idle machine that is hardly disturbed by other jobs sharing the cores (busy-waiting
 OpenMP threads inflate both clocks when the cores are oversubscribed).
 """
@@ -101,14 +102,19 @@ def main() -> None:
     os.environ.setdefault("WANDB_MODE", "disabled")
     print(f"torch threads {args.threads}, batch {args.batch_size}, load average "
           f"{os.getloadavg()[0]:.1f}")
-    print("| preset | clip | wall s/it | CPU s/it |\n|---|---|---|---|")
+    rows = []
     for preset in args.presets:
         for res in args.resolutions:
             frames, (wall, cpu) = measure(
                 preset, res, args.batch_size, args.iterations, args.warmup, args.set
             )
-            print(f"| `{preset}_micro` | {frames}x{res}x{res} | {wall:.2f} | {cpu:.2f} |",
-                  flush=True)
+            rows.append((preset, f"{frames}x{res}x{res}", wall, cpu))
+    # the baseline of the ratios: mocogan_micro at 32x32 when measured, else the first row
+    base = next((r for r in rows if r[0] == "mocogan" and r[1].endswith("x32x32")), rows[0])
+    print(f"| preset | clip | wall s/it | CPU s/it | CPU × `{base[0]}_micro` {base[1]} |")
+    print("|---|---|---|---|---|")
+    for preset, clip, wall, cpu in rows:
+        print(f"| `{preset}_micro` | {clip} | {wall:.2f} | {cpu:.2f} | {cpu / base[3]:.1f} |")
     print(f"load average at the end {os.getloadavg()[0]:.1f}")
 
 

@@ -18,13 +18,20 @@ def evaluate(cfg: DictConfig) -> tuple[list[Score], Path]:
 
     The data set is rebuilt from the checkpoint's stored config, so real statistics are those
     of the data the model was trained on (and are shared with evaluation during training
-    through the cache).
+    through the cache); ``cfg.split`` (e.g. ``val``) takes another split of that data set.
     """
     if not cfg.metrics:
         raise ValueError("no metrics selected: add e.g. metrics=[fid_mnistnet] (see conf/metrics/)")
     device = cfg.device or ("cuda" if torch.cuda.is_available() else "cpu")
     module = load_checkpoint(cfg.ckpt, map_location=device).to(device)
     data_config = dict(module.run_config["data"])
+    if cfg.split is not None:
+        if "split" not in data_config:
+            raise ValueError(
+                f"split={cfg.split}: the run's data set ({data_config.get('_target_')}) has no "
+                "splits; leave split=null"
+            )
+        data_config["split"] = cfg.split
     datamodule = instantiate(OmegaConf.create(data_config), _convert_="all")
     evaluators = instantiate(cfg.metrics, _convert_="all")
     ctx = EvalContext(
@@ -41,7 +48,7 @@ def evaluate(cfg: DictConfig) -> tuple[list[Score], Path]:
     out = Path(cfg.out) if cfg.out else ckpt.parent / "metrics.json"
     path = write_metrics_json(
         scores, out, checkpoint=str(ckpt.resolve()), iteration=module.iteration,
-        run=module.run_config.get("name"),
+        run=module.run_config.get("name"), data_split=data_config.get("split"),
     )
     return scores, path
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import hydra
@@ -19,6 +21,20 @@ from gan_lab.modules.base import DivergenceError
 log = logging.getLogger(__name__)
 
 CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
+
+
+@contextmanager
+def torch_threads(n: int | None) -> Iterator[None]:
+    """``torch.set_num_threads(n)`` inside the block (``None``: unchanged), restored after it."""
+    before = torch.get_num_threads()
+    if n is not None:
+        if n < 1:
+            raise ValueError(f"torch_threads must be >= 1 or null, got {n}")
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _instantiate_all(group: DictConfig | None) -> list:
@@ -85,6 +101,11 @@ def train(cfg: DictConfig) -> dict[str, float]:
     A run folder (``cfg.paths.output_dir``) receives ``config.yaml`` (the resolved config),
     ``checkpoints/last.ckpt`` and ``samples/``.
     """
+    with torch_threads(cfg.get("torch_threads")):
+        return _fit(cfg)
+
+
+def _fit(cfg: DictConfig) -> dict[str, float]:
     out = Path(cfg.paths.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     _fix_wandb_run_id(cfg)

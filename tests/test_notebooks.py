@@ -10,6 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from PIL import Image
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
@@ -46,6 +47,10 @@ def test_quickstart_trains_samples_and_shows_images(kernel, tmp_path):
     assert (tmp_path / "outputs" / "quickstart" / "checkpoints" / "last.ckpt").is_file()
     assert (tmp_path / "outputs" / "quickstart" / "grid.png").is_file()
     assert len(outputs(book, "image/png")) >= 3  # losses, the grid, the samples
+    gif = tmp_path / "outputs" / "quickstart_video" / "clips.gif"
+    with Image.open(gif) as clips:
+        assert clips.n_frames == 16  # MoCoGAN's 16-frame clips
+    assert len(outputs(book, "image/gif")) == 1  # the clips, shown in the notebook
 
 
 def test_compare_runs_tabulates_and_plots(kernel, tmp_path):

@@ -14,7 +14,7 @@ from gan_lab.build import build_module, load_checkpoint
 from gan_lab.cli import main as cli_main
 from gan_lab.data import Grid25DataModule
 from gan_lab.modules import DivergenceError
-from gan_lab.train import train
+from gan_lab.train import torch_threads, train
 from tests.helpers import compose_train
 
 IMAGE_PRESETS = ["gan", "dcgan", "lsgan", "wgan", "wgan_gp", "sngan"]
@@ -235,3 +235,16 @@ def test_two_process_ddp_counts_images_over_processes(tmp_path):
     module = load_checkpoint(tmp_path / "checkpoints" / "last.ckpt")
     assert (module.iteration, module.d_steps) == (3, 15)
     assert module.images_seen == 15 * 100 * 2
+
+
+def test_torch_threads_are_set_for_the_block_and_restored():
+    before = torch.get_num_threads()
+    n = 2 if before == 1 else 1
+    with torch_threads(n):
+        assert torch.get_num_threads() == n
+    assert torch.get_num_threads() == before
+    with torch_threads(None):
+        assert torch.get_num_threads() == before
+    with pytest.raises(ValueError, match="torch_threads must be >= 1"):
+        with torch_threads(0):
+            pass

@@ -4,6 +4,7 @@ clipping in training, video sampling, and adversarial next-frame prediction."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -278,6 +279,31 @@ def test_prediction_samples_continue_validation_clips(tmp_path):
     assert not np.allclose(clips[:, :, 4:], real[:, :, 4:], atol=1e-3)  # the rest predicted
     assert gif_frames(tmp_path / "pred.gif") == 20
 
+    # PSNR of the next frame on the 8 clips of the held-out digits (split=val)
+    cli_main(["eval", f"ckpt={ckpt}", "metrics=[prediction]", "split=val",
+              "metrics.prediction.n_clips=8", f"out={tmp_path / 'val.json'}"])
+    record = json.loads((tmp_path / "val.json").read_text())
+    assert record["data_split"] == "val" and record["scores"]["psnr"]["n_real"] == 8
+    val_clips = torch.cat([x for x, _ in val.train_dataloader()])
+    with torch.no_grad():
+        pred = load_checkpoint(ckpt).predict(val_clips[:, :, :4], 1).numpy()
+    mse = ((pred[:, :, 0] - val_clips[:, :, 4].numpy()) ** 2).mean(axis=(1, 2, 3))
+    expected = np.mean(10 * np.log10(4.0 / mse))  # values in [-1, 1]: peak-to-peak 2
+    assert record["scores"]["psnr_frame1"]["value"] == pytest.approx(expected, rel=1e-4)
+
+
+def test_eval_refuses_a_split_of_data_without_splits(tmp_path):
+    cfg = compose_train(
+        ["model=video_prediction_micro", "data=bouncing_shapes", "data.resolution=32",
+         "data.frames=6", "data.length=4", "data.batch_size=4", "callbacks.samples=null",
+         "iterations=1"],
+        tmp_path,
+    )
+    train(cfg)
+    with pytest.raises(ValueError, match="BouncingShapesDataModule.*has no splits"):
+        cli_main(["eval", f"ckpt={tmp_path / 'checkpoints' / 'last.ckpt'}",
+                  "metrics=[prediction]", "split=val"])
+
 
 def test_the_default_job_is_the_mocogan_quickstart_on_moving_mnist(tmp_path):
     cfg = compose_train(["data.length=8", "data.batch_size=4", "callbacks.samples.n=4"], tmp_path)
@@ -286,5 +312,6 @@ def test_the_default_job_is_the_mocogan_quickstart_on_moving_mnist(tmp_path):
     assert cfg.net.generator._target_ == "gan_lab.nets.video.MoCoGANGenerator"
     assert cfg.net.generator.width == 8
     assert cfg.data._target_ == "gan_lab.data.MovingMNISTDataModule" and cfg.data.frames == 16
+    assert cfg.torch_threads == 1
     train(cfg)
     assert gif_frames(tmp_path / "samples" / "iter_000002.gif") == 16

@@ -25,7 +25,14 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["View", "WholeClip", "RandomFrames", "TemporalSubsample", "SpatialDownsample"]
+__all__ = [
+    "View",
+    "WholeClip",
+    "RandomFrames",
+    "TemporalSubsample",
+    "SpatialDownsample",
+    "take_frames",
+]
 
 
 def _clip_shape(owner: str, data_shape: Sequence[int]) -> tuple[int, int, int, int]:

@@ -17,7 +17,7 @@ commands:
   sample   sample a checkpoint: gan-lab sample ckpt=PATH n=64 out=grid.png [seed=0 ema=true]
   eval     evaluate a checkpoint: gan-lab eval ckpt=PATH metrics=[fid_mnistnet,kid_mnistnet]
   train-features
-           train a domain feature network: gan-lab train-features mnistnet [out=PATH]
+           train a domain feature network: gan-lab train-features mnistnet|mmnistnet [out=PATH]
 """
 
 
@@ -59,7 +59,7 @@ def _train_features(argv: list[str]) -> None:
 
     if not argv or "=" in argv[0]:
         raise SystemExit(
-            "usage: gan-lab train-features NAME [key=value ...]  (NAME: mnistnet)"
+            "usage: gan-lab train-features NAME [key=value ...]  (NAME: mnistnet, mmnistnet)"
         )
     cfg = compose("train_features", [f"features={argv[0]}", *argv[1:]])
     print(train_features(cfg))

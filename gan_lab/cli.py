@@ -18,7 +18,7 @@ commands:
   eval     evaluate a checkpoint: gan-lab eval ckpt=PATH metrics=[fid_mnistnet,kid_mnistnet]
   compare  compare run folders: gan-lab compare PATH... [--metrics m1,m2] [--plot METRIC]
   train-features
-           train a domain feature network: gan-lab train-features mnistnet [out=PATH]
+           train a domain feature network: gan-lab train-features mnistnet|mmnistnet [out=PATH]
 """
 
 
@@ -66,7 +66,7 @@ def _train_features(argv: list[str]) -> None:
 
     if not argv or "=" in argv[0]:
         raise SystemExit(
-            "usage: gan-lab train-features NAME [key=value ...]  (NAME: mnistnet)"
+            "usage: gan-lab train-features NAME [key=value ...]  (NAME: mnistnet, mmnistnet)"
         )
     cfg = compose("train_features", [f"features={argv[0]}", *argv[1:]])
     print(train_features(cfg))

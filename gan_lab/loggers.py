@@ -15,7 +15,9 @@ import socket
 from pathlib import Path
 from urllib.parse import urlparse
 
+import torch
 from lightning.pytorch.loggers import WandbLogger
+from omegaconf import DictConfig, open_dict
 
 log = logging.getLogger(__name__)
 
@@ -104,3 +106,54 @@ def wandb_logger(
         mode=mode,
         resume="allow",
     )
+
+
+def close_wandb() -> None:
+    """Finish the W&B run, if any, so each job of a multirun gets its own run, and wait until
+    its files are complete (``wandb.finish`` alone returns before an offline run's ``.wandb``
+    file is flushed)."""
+    import wandb
+
+    if wandb.run is not None:
+        wandb.finish()
+        wandb.teardown()
+
+
+def fix_wandb_run_id(cfg: DictConfig) -> None:
+    """Set ``logger.wandb.id`` before the run starts (so ``config.yaml`` and every checkpoint
+    record it): the id stored in the checkpoint a run resumes from, so the W&B run continues,
+    else the one a ``wandb agent`` assigned (``WANDB_RUN_ID``), else a new one. An id given on
+    the command line wins."""
+    wandb_cfg = (cfg.get("logger") or {}).get("wandb")
+    if not wandb_cfg or wandb_cfg.get("id"):
+        return
+    from wandb.sdk.lib.runid import generate_id
+
+    run_id = stored_wandb_run_id(cfg.resume) if cfg.get("resume") else None
+    with open_dict(cfg):
+        cfg.logger.wandb.id = run_id or os.environ.get("WANDB_RUN_ID") or generate_id()
+
+
+def stored_wandb_run_id(checkpoint_path: str) -> str | None:
+    """The W&B run id recorded in a gan_lab checkpoint's stored config, if any."""
+    path = Path(checkpoint_path)
+    if not path.is_file():
+        raise FileNotFoundError(f"resume: checkpoint not found: {path}")
+    checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+    stored = (checkpoint.get("gan_lab") or {}).get("config") or {}
+    return ((stored.get("logger") or {}).get("wandb") or {}).get("id")
+
+
+def prepare_wandb(loggers: list) -> None:
+    """Plot W&B charts against gan_lab's ``iteration`` rather than Lightning's step."""
+    for logger in loggers:
+        if isinstance(logger, WandbLogger):
+            logger.experiment.define_metric("iteration")
+            logger.experiment.define_metric("*", step_metric="iteration", step_sync=True)
+
+
+def summarize_wandb(loggers: list, metrics: dict[str, float]) -> None:
+    """The final metrics (evaluation scores, last losses, iteration) as W&B summary values."""
+    for logger in loggers:
+        if isinstance(logger, WandbLogger):
+            logger.experiment.summary.update(metrics)

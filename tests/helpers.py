@@ -93,3 +93,48 @@ class FixedSamples:
 
     def train(self, mode=True):
         return self
+
+
+def moving_mnist_fvd(feature, fake, cache_dir: Path, seed: int = 0):
+    """``FVD(feature)`` of ``fake`` clips ``(n, 1, T>=16, 64, 64)`` against ``n`` real 20-frame
+    Moving MNIST clips; returns the score and the real data module."""
+    from gan_lab.data import MovingMNISTDataModule
+    from gan_lab.metrics import FVD, EvalContext
+
+    dm = MovingMNISTDataModule(frames=20, length=max(len(fake), 200), batch_size=8)
+    ctx = EvalContext(module=FixedSamples(fake, iteration=7), datamodule=dm,
+                      data_config={"frames": 20}, seed=seed, cache_dir=str(cache_dir),
+                      batch_size=16)
+    (score,) = FVD(feature, n_fake=len(fake), n_real=len(fake), frames=16)(ctx)
+    return score, dm
+
+
+def fvd_real_clips(dm, n: int, seed: int = 0):
+    """The ``n`` real clips that :func:`moving_mnist_fvd` uses, written out independently: the
+    first ``n`` of the seed's permutation, cut to 16 frames at offsets drawn per batch of 16
+    from a generator seeded ``seed + 1``."""
+    import torch
+
+    dataset = dm.train_dataloader().dataset
+    order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed))[:n]
+    real = torch.stack([dataset[int(i)][0] for i in order])
+    gen = torch.Generator().manual_seed(seed + 1)
+    cut = []
+    for start in range(0, n, 16):
+        batch = real[start : start + 16]
+        starts = torch.randint(20 - 16 + 1, (len(batch),), generator=gen)
+        cut += [c[:, s : s + 16] for c, s in zip(batch, starts.tolist(), strict=True)]
+    return torch.stack(cut)
+
+
+def frechet_by_scipy(a, b) -> float:
+    """Fréchet distance of two feature sets ``(n, D)`` with numpy covariances and scipy's
+    ``sqrtm`` (independent of gan_lab's metric code)."""
+    import numpy as np
+    import scipy.linalg
+
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    mu1, mu2 = a.mean(0), b.mean(0)
+    s1, s2 = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    return float(((mu1 - mu2) ** 2).sum() + np.trace(s1 + s2)
+                 - 2 * np.trace(scipy.linalg.sqrtm(s1 @ s2).real))

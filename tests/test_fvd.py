@@ -3,19 +3,16 @@ computation on the same features."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-import scipy.linalg
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gan_lab.data import MovingMNISTDataModule
-from gan_lab.metrics import FVD, EvalContext
 from gan_lab.metrics.features import i3d
 from gan_lab.metrics.features import i3d as i3d_factory
 from gan_lab.metrics.features.i3d import I3D_ENV
-from tests.helpers import FixedSamples
+from tests.helpers import frechet_by_scipy, fvd_real_clips, moving_mnist_fvd
 
 
 class StandInI3D(nn.Module):
@@ -42,18 +39,13 @@ def stand_in(tmp_path, monkeypatch):
     return path
 
 
-def _fvd(n, clips, tmp_path, seed=0):
-    dm = MovingMNISTDataModule(frames=20, length=200, batch_size=8)
-    ctx = EvalContext(module=FixedSamples(clips, iteration=7), datamodule=dm,
-                      data_config={"frames": 20}, seed=seed,
-                      cache_dir=str(tmp_path / "cache"), batch_size=16)
-    (score,) = FVD(i3d_factory, n_fake=n, n_real=n, frames=16)(ctx)
-    return score, dm
+def _fvd(clips, tmp_path):
+    return moving_mnist_fvd(i3d_factory, clips, tmp_path / "cache")
 
 
 def test_fvd_pipeline_matches_an_independent_computation(stand_in, tmp_path):
     fake = torch.rand(48, 1, 16, 64, 64) * 2 - 1  # noise clips
-    score, dm = _fvd(48, fake, tmp_path)
+    score, dm = _fvd(fake, tmp_path)
     assert score.name == "fvd48_16f"
     assert score.card["frames"] == 16 and score.card["feature_network"] == "i3d"
     assert (score.card["n_real"], score.card["n_fake"], score.card["iteration"]) == (48, 48, 7)
@@ -63,38 +55,23 @@ def test_fvd_pipeline_matches_an_independent_computation(stand_in, tmp_path):
     seen = net(fake[:2])[0, -3:].tolist()
     assert seen[0] >= -1 and seen[1] <= 1 and seen[2] == 16 * 1000 + 224
 
-    # independent: the same real clips (first 48 of the permutation seeded 0, random offsets
-    # drawn as documented) and the same fakes, features by hand, scipy's sqrtm
-    dataset = dm.train_dataloader().dataset
-    order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(0))[:48]
-    real = torch.stack([dataset[int(i)][0] for i in order])
-    gen = torch.Generator().manual_seed(1)
-    cut = []
-    for start in range(0, 48, 16):
-        batch = real[start : start + 16]
-        starts = torch.randint(20 - 16 + 1, (len(batch),), generator=gen)
-        cut += [c[:, s : s + 16] for c, s in zip(batch, starts.tolist(), strict=True)]
+    # independent: the same real clips and fakes, features by hand, scipy's sqrtm
     with torch.no_grad():
-        a = net(torch.stack(cut)).double().numpy()
-        b = net(fake).double().numpy()
-    mu1, mu2 = a.mean(0), b.mean(0)
-    s1, s2 = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    expected = ((mu1 - mu2) ** 2).sum() + np.trace(s1 + s2) - 2 * np.trace(
-        scipy.linalg.sqrtm(s1 @ s2).real)
+        expected = frechet_by_scipy(net(fvd_real_clips(dm, 48)), net(fake))
     assert score.value == pytest.approx(expected, rel=1e-6)
 
 
 def test_fvd_is_small_for_clips_of_the_data_and_large_for_noise(stand_in, tmp_path):
     other = MovingMNISTDataModule(frames=16, length=64, batch_size=8, seed=99)
     data_like = torch.stack([other.train_dataloader().dataset[i][0] for i in range(64)])
-    close, _ = _fvd(64, data_like, tmp_path)
-    far, _ = _fvd(64, torch.rand(64, 1, 16, 64, 64) * 2 - 1, tmp_path)
+    close, _ = _fvd(data_like, tmp_path)
+    far, _ = _fvd(torch.rand(64, 1, 16, 64, 64) * 2 - 1, tmp_path)
     assert far.value > 20 * close.value
 
 
 def test_fvd_refuses_short_clips_and_images(stand_in, tmp_path):
     with pytest.raises(ValueError, match="T >= 16"):
-        _fvd(16, torch.zeros(16, 1, 8, 64, 64), tmp_path)
+        _fvd(torch.zeros(16, 1, 8, 64, 64), tmp_path)
 
 
 def test_missing_i3d_weights_say_which_file_and_where(tmp_path, monkeypatch):

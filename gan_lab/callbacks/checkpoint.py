@@ -13,7 +13,7 @@ def save_checkpoint_atomic(trainer: L.Trainer, path: Path) -> None:
     the global-zero process, so ``path`` is never left half-written."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    trainer.save_checkpoint(tmp)
+    trainer.save_checkpoint(tmp, weights_only=False)
     if trainer.is_global_zero:
         os.replace(tmp, path)
 

@@ -45,7 +45,8 @@ def find_i3d_file(path: str | os.PathLike | None = None, cache: str | None = Non
     return find_weights(
         "I3D", I3D_ENV, I3D_FILE, path, cache,
         hint="FVD needs the TorchScript I3D trained on Kinetics-400 that StyleGAN-V uses "
-        "(400-d logits with return_features=True)",
+        "(400-d logits with return_features=True); on Moving MNIST, gan_lab's own network "
+        "(metrics=[fvd_mmnistnet]) needs no file",
     )
 
 

@@ -6,17 +6,19 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from omegaconf import OmegaConf
 from PIL import Image
 
 from gan_lab.build import build_module, load_checkpoint
 from gan_lab.cli import main as cli_main
 from gan_lab.data import MNISTDataModule, MovingMNISTDataModule
 from gan_lab.modules import VideoGAN, VideoPredictionGAN
-from gan_lab.train import train
+from gan_lab.train import CONF_DIR, train
 from tests.helpers import RandomClipsDataModule, compose_train
 
 VIDEO_PRESETS = ["vgan", "tgan", "tgan_gp", "mocogan", "dvdgan", "video_prediction"]
@@ -306,12 +308,16 @@ def test_eval_refuses_a_split_of_data_without_splits(tmp_path):
 
 
 def test_the_default_job_is_the_mocogan_quickstart_on_moving_mnist(tmp_path):
+    full = compose_train([], tmp_path, small=False)  # what make train runs
+    assert full.name == "mocogan_micro_moving_mnist"
+    assert full.model._target_ == "gan_lab.modules.VideoGAN" and full.model.ema_decay == 0.99
+    assert full.net.generator._target_ == "gan_lab.nets.video.MoCoGANGenerator"
+    assert full.net.generator.width == 32 and full.net.discriminators.image.view.k == 1
+    assert full.data._target_ == "gan_lab.data.MovingMNISTDataModule"
+    assert (full.data.frames, full.data.resolution, full.data.batch_size) == (16, 32, 16)
+    assert full.torch_threads == 1
+    recipe = OmegaConf.load(Path(CONF_DIR) / "model_data" / "mocogan_micro_moving_mnist.yaml")
+    assert recipe.iterations == 2700  # (the test composes with iterations=2)
     cfg = compose_train(["data.length=8", "data.batch_size=4", "callbacks.samples.n=4"], tmp_path)
-    assert cfg.name == "mocogan_micro_moving_mnist"
-    assert cfg.model._target_ == "gan_lab.modules.VideoGAN"
-    assert cfg.net.generator._target_ == "gan_lab.nets.video.MoCoGANGenerator"
-    assert cfg.net.generator.width == 8
-    assert cfg.data._target_ == "gan_lab.data.MovingMNISTDataModule" and cfg.data.frames == 16
-    assert cfg.torch_threads == 1
     train(cfg)
     assert gif_frames(tmp_path / "samples" / "iter_000002.gif") == 16

@@ -13,7 +13,8 @@ from gan_lab.modules.base import GANModule
 
 
 def build_module(cfg: DictConfig, spec: DataSpec) -> GANModule:
-    """``cfg.model`` built with the nets of ``cfg.net``, ``cfg.loss`` and ``cfg.regularizer``.
+    """``cfg.model`` built with the nets of ``cfg.net``, ``cfg.loss``, ``cfg.regularizer`` and
+    ``cfg.augment`` (DiffAugment of D's inputs; empty or missing: none).
 
     The keys of ``cfg.net`` are constructor arguments of the model's scheme (``generator`` and
     ``discriminator`` for :class:`~gan_lab.modules.image.ImageGAN`), so a misspelt key fails
@@ -25,6 +26,7 @@ def build_module(cfg: DictConfig, spec: DataSpec) -> GANModule:
         spec=spec,
         loss=instantiate(cfg.loss),
         regularizer=instantiate(cfg.regularizer),
+        augment=instantiate(cfg.augment) if cfg.get("augment") else None,
     )
 
 

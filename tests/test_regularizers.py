@@ -1,5 +1,5 @@
-"""Regularizers: GP and R1 against hand/autograd computations, float32 under autocast, clipping,
-spectral norm, and the BatchNorm guard."""
+"""Regularizers: GP and R1/R2 against hand/autograd computations, float32 under autocast,
+clipping, spectral norm, and the BatchNorm guard."""
 
 from __future__ import annotations
 
@@ -11,20 +11,26 @@ from torch import nn
 from torch.nn.utils.parametrize import is_parametrized
 
 from gan_lab.losses import (
+    DiscriminatorInputs,
     GradientPenalty,
     NoRegularizer,
-    R1Penalty,
     Regularizer,
     SpectralNorm,
     WeightClipping,
-    apply_spectral_norm,
+    ZeroCenteredGradientPenalty,
     clip_weights_,
     gradient_penalty,
-    has_batchnorm,
-    r1_penalty,
+    zero_centered_gradient_penalty,
 )
+from gan_lab.nets.layers import apply_spectral_norm
 
 SHAPES = {"vector": (2,), "image": (3, 4, 4), "video": (2, 3, 4, 4)}
+
+
+def inputs(d, real, fake, y=None, step=0) -> DiscriminatorInputs:
+    """What a D update would hand the regularizer for ``real`` and ``fake``."""
+    call = (lambda x: d(x)) if y is None else (lambda x: d(x, y))
+    return DiscriminatorInputs(real, fake, y, call(real), call(fake), step)
 
 
 class LinearD(nn.Module):
@@ -135,12 +141,14 @@ def test_r1_penalty_closed_form_and_manual(kind):
     shape = SHAPES[kind]
     lin = LinearD(shape)
     real = torch.randn(3, *shape)
-    assert r1_penalty(lin, real).item() == pytest.approx(lin.fc.weight.norm().item() ** 2, rel=1e-5)
+    assert zero_centered_gradient_penalty(lin, real).item() == pytest.approx(
+        lin.fc.weight.norm().item() ** 2, rel=1e-5)
     d = TinyD(shape)
     # zero-centred: (‖∇‖ - 0)², on the reals (eps = 1)
     expected = manual_gp(d, real, torch.zeros_like(real), torch.ones(3), center=0.0)
-    torch.testing.assert_close(r1_penalty(d, real), expected)
-    assert R1Penalty(gamma=4.0).penalty(d, real, real).item() == pytest.approx(
+    torch.testing.assert_close(zero_centered_gradient_penalty(d, real), expected)
+    r1 = ZeroCenteredGradientPenalty(gamma=4.0, samples="real")
+    assert r1.penalty(d, inputs(d, real, real)).item() == pytest.approx(
         2.0 * expected.item(), rel=1e-5
     )
 
@@ -151,9 +159,10 @@ def test_gradient_penalty_class_weight():
     real, fake = torch.randn(3, 2), torch.randn(3, 2)
     w = d.fc.weight.norm().item()
     reg = GradientPenalty(weight=10.0)
-    assert reg.penalty(d, real, fake).item() == pytest.approx(10 * (w - 1) ** 2, rel=1e-5)
+    assert reg.penalty(d, inputs(d, real, fake)).item() == pytest.approx(10 * (w - 1) ** 2,
+                                                                         rel=1e-5)
     reg = GradientPenalty(weight=2.0, center=0.0)
-    assert reg.penalty(d, real, fake).item() == pytest.approx(2 * w**2, rel=1e-5)
+    assert reg.penalty(d, inputs(d, real, fake)).item() == pytest.approx(2 * w**2, rel=1e-5)
 
 
 def test_penalties_stay_float32_under_bf16_autocast():
@@ -166,7 +175,7 @@ def test_penalties_stay_float32_under_bf16_autocast():
         assert d.seen[-1][1] == torch.bfloat16  # autocast is really on around the penalties
         gp = gradient_penalty(d, real, fake)
         assert d.seen[-1] == (torch.float32, torch.float32)
-        r1 = r1_penalty(d, real)
+        r1 = zero_centered_gradient_penalty(d, real)
         assert d.seen[-1] == (torch.float32, torch.float32)
     assert gp.dtype == torch.float32 and r1.dtype == torch.float32
     (gp + r1).backward()
@@ -200,7 +209,7 @@ def test_weight_clipping_hooks():
         d.weight.fill_(1.0)
     reg.after_step(d, step=1)
     assert torch.all(d.weight == 0.05)
-    assert reg.penalty(d, torch.zeros(1, 4), torch.zeros(1, 4)) is None
+    assert reg.penalty(d, inputs(d, torch.zeros(1, 4), torch.zeros(1, 4))) is None
 
 
 def _top_singular_value(module: nn.Module) -> float:
@@ -242,12 +251,10 @@ def test_spectral_norm_wraps_weights_and_normalises_them():
         assert _top_singular_value(d[name]) == pytest.approx(1.0, abs=1e-2), name
 
 
-def test_has_batchnorm_and_penalties_reject_batchnorm():
+def test_penalties_reject_batchnorm():
     bn_d = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.Flatten())
     ln_d = nn.Sequential(nn.Conv2d(1, 4, 3), nn.GroupNorm(1, 4), nn.Flatten())
-    assert has_batchnorm(bn_d) and not has_batchnorm(ln_d)
-    assert has_batchnorm(nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2)))
-    for reg in (GradientPenalty(), R1Penalty()):
+    for reg in (GradientPenalty(), ZeroCenteredGradientPenalty(samples="both")):
         with pytest.raises(ValueError, match=r"net\.discriminator\.norm=layer \(or none\)") as err:
             reg.prepare(bn_d)
         assert "BatchNorm" in str(err.value) and "'1'" in str(err.value)
@@ -262,6 +269,6 @@ def test_base_regularizer_is_a_no_op():
     w = d.weight.detach().clone()
     for reg in (Regularizer(), NoRegularizer()):
         assert reg.prepare(d) is d
-        assert reg.penalty(d, torch.zeros(1, 2), torch.zeros(1, 2), None) is None
+        assert reg.penalty(d, inputs(d, torch.zeros(1, 2), torch.zeros(1, 2))) is None
         assert reg.after_step(d, step=3) is None
     torch.testing.assert_close(d.weight, w)

@@ -170,9 +170,9 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
     original = NonSaturatingLoss.generator
     calls = {"n": 0}
 
-    def poisoned(self, fake_logits):
+    def poisoned(self, fake_logits, real_logits=None):
         calls["n"] += 1
-        loss = original(self, fake_logits)
+        loss = original(self, fake_logits, real_logits)
         return loss * float("nan") if calls["n"] == 5 else loss
 
     monkeypatch.setattr(NonSaturatingLoss, "generator", poisoned)

@@ -1,5 +1,5 @@
-"""Adversarial losses, reconstruction losses and discriminator regularizers (pure functions
-and thin Hydra classes)."""
+"""Adversarial losses, reconstruction losses, discriminator regularizers and DiffAugment (pure
+functions and thin Hydra classes)."""
 
 from gan_lab.losses.adversarial import (
     AdversarialLoss,
@@ -18,22 +18,27 @@ from gan_lab.losses.adversarial import (
     wasserstein_discriminator_loss,
     wasserstein_generator_loss,
 )
+from gan_lab.losses.diffaugment import DiffAugment
+from gan_lab.losses.lecam import LeCam, lecam_penalty
 from gan_lab.losses.reconstruction import gradient_difference_loss, lp_loss
 from gan_lab.losses.regularizers import (
+    DiscriminatorInputs,
     GradientPenalty,
     NoRegularizer,
-    R1Penalty,
     Regularizer,
     SingularValueClipping,
     SpectralNorm,
     WeightClipping,
-    apply_spectral_norm,
     clip_singular_values_,
     clip_weights_,
     gradient_penalty,
-    has_batchnorm,
-    r1_penalty,
 )
+from gan_lab.losses.relativistic import (
+    RelativisticPairingLoss,
+    relativistic_discriminator_loss,
+    relativistic_generator_loss,
+)
+from gan_lab.losses.zero_centered import ZeroCenteredGradientPenalty, zero_centered_gradient_penalty
 
 __all__ = [
     "AdversarialLoss",
@@ -42,6 +47,7 @@ __all__ = [
     "LeastSquaresLoss",
     "WassersteinLoss",
     "HingeLoss",
+    "RelativisticPairingLoss",
     "minimax_discriminator_loss",
     "minimax_generator_loss",
     "non_saturating_generator_loss",
@@ -51,19 +57,23 @@ __all__ = [
     "wasserstein_generator_loss",
     "hinge_discriminator_loss",
     "hinge_generator_loss",
+    "relativistic_discriminator_loss",
+    "relativistic_generator_loss",
     "lp_loss",
     "gradient_difference_loss",
+    "DiffAugment",
+    "DiscriminatorInputs",
     "Regularizer",
     "NoRegularizer",
     "GradientPenalty",
-    "R1Penalty",
+    "ZeroCenteredGradientPenalty",
+    "LeCam",
     "WeightClipping",
     "SpectralNorm",
     "SingularValueClipping",
     "gradient_penalty",
-    "r1_penalty",
+    "zero_centered_gradient_penalty",
+    "lecam_penalty",
     "clip_weights_",
     "clip_singular_values_",
-    "apply_spectral_norm",
-    "has_batchnorm",
 ]

@@ -6,8 +6,10 @@ Sigmoid-based losses are written with ``softplus`` so they are stable for any lo
 to float32 first, so the reduction is exact under bf16/fp16 autocast.
 
 Each class exposes ``discriminator(real_logits, fake_logits)`` (the loss D minimises) and
-``generator(fake_logits)`` (the loss G minimises). Hydra builds them from ``conf/loss/*.yaml``
-through ``_target_``.
+``generator(fake_logits, real_logits=None)`` (the loss G minimises). A loss whose generator term
+needs D's logits on real data (the relativistic loss of :mod:`gan_lab.losses.relativistic`) sets
+``uses_real_logits = True``; the training loop then computes them (without gradients) in the
+generator step. Hydra builds the classes from ``conf/loss/*.yaml`` through ``_target_``.
 
 References:
     * Goodfellow et al. 2014, "Generative Adversarial Nets", arXiv:1406.2661.
@@ -103,14 +105,21 @@ def hinge_generator_loss(fake_logits: Tensor) -> Tensor:
 
 # --------------------------------------------------------------------------- classes
 class AdversarialLoss:
-    """Base of the loss classes: a pair of scalar losses on ``(B,)`` logits."""
+    """Base of the loss classes: a pair of scalar losses on ``(B,)`` logits.
+
+    Attributes:
+        uses_real_logits: whether :meth:`generator` needs D's logits on the real batch.
+    """
+
+    uses_real_logits: bool = False
 
     def discriminator(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
         """The loss D minimises, from D's logits on reals and on fakes ``(B,)``."""
         raise NotImplementedError
 
-    def generator(self, fake_logits: Tensor) -> Tensor:
-        """The loss G minimises, from D's logits on fakes ``(B,)``."""
+    def generator(self, fake_logits: Tensor, real_logits: Tensor | None = None) -> Tensor:
+        """The loss G minimises, from D's logits on fakes ``(B,)`` (and on the paired reals,
+        given only when :attr:`uses_real_logits`)."""
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -124,7 +133,7 @@ class MinimaxLoss(AdversarialLoss):
     def discriminator(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
         return minimax_discriminator_loss(real_logits, fake_logits)
 
-    def generator(self, fake_logits: Tensor) -> Tensor:
+    def generator(self, fake_logits: Tensor, real_logits: Tensor | None = None) -> Tensor:
         return minimax_generator_loss(fake_logits)
 
 
@@ -134,7 +143,7 @@ class NonSaturatingLoss(AdversarialLoss):
     def discriminator(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
         return minimax_discriminator_loss(real_logits, fake_logits)
 
-    def generator(self, fake_logits: Tensor) -> Tensor:
+    def generator(self, fake_logits: Tensor, real_logits: Tensor | None = None) -> Tensor:
         return non_saturating_generator_loss(fake_logits)
 
 
@@ -154,7 +163,7 @@ class LeastSquaresLoss(AdversarialLoss):
     def discriminator(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
         return least_squares_discriminator_loss(real_logits, fake_logits, a=self.a, b=self.b)
 
-    def generator(self, fake_logits: Tensor) -> Tensor:
+    def generator(self, fake_logits: Tensor, real_logits: Tensor | None = None) -> Tensor:
         return least_squares_generator_loss(fake_logits, c=self.c)
 
 
@@ -165,7 +174,7 @@ class WassersteinLoss(AdversarialLoss):
     def discriminator(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
         return wasserstein_discriminator_loss(real_logits, fake_logits)
 
-    def generator(self, fake_logits: Tensor) -> Tensor:
+    def generator(self, fake_logits: Tensor, real_logits: Tensor | None = None) -> Tensor:
         return wasserstein_generator_loss(fake_logits)
 
 
@@ -175,5 +184,5 @@ class HingeLoss(AdversarialLoss):
     def discriminator(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
         return hinge_discriminator_loss(real_logits, fake_logits)
 
-    def generator(self, fake_logits: Tensor) -> Tensor:
+    def generator(self, fake_logits: Tensor, real_logits: Tensor | None = None) -> Tensor:
         return hinge_generator_loss(fake_logits)

@@ -2,58 +2,48 @@
 
 Pure functions:
     * :func:`gradient_penalty` - WGAN-GP, Gulrajani et al. 2017, arXiv:1704.00028.
-    * :func:`r1_penalty` - R1, Mescheder, Geiger & Nowozin 2018, arXiv:1801.04406.
     * :func:`clip_weights_` - weight clipping of WGAN, Arjovsky et al. 2017, arXiv:1701.07875.
-    * :func:`apply_spectral_norm` - Miyato et al. 2018, arXiv:1802.05957.
     * :func:`clip_singular_values_` - singular value clipping of TGAN, Saito, Matsumoto & Saito
       2017, arXiv:1611.06624.
 
-GP and R1 are always computed in float32: inputs are cast to float and D runs with autocast
+Zero-centred penalties (R1, R2) live in :mod:`gan_lab.losses.zero_centered`, LeCam's
+regularizer in :mod:`gan_lab.losses.lecam`.
+
+Gradient penalties are always computed in float32: inputs are cast to float and D runs with autocast
 disabled, so the double backward is not done in bf16/fp16 (D's parameters are float32 under
 mixed precision, so D itself is unchanged). The discriminator is called as ``D(x, y)`` when labels
 are given, else ``D(x)``; it returns logits ``(B,)``. Inputs may be vectors ``(B, D)``, images
 ``(B, C, H, W)`` or videos ``(B, C, T, H, W)``.
 
 Classes share :class:`Regularizer`, whose three hooks the training scheme calls:
-``prepare(D)`` once when the model is built, ``penalty(D, real, fake, y)`` added to each D loss,
-``after_step(D, step)`` after each D optimizer step.
+``prepare(D)`` once when the model is built, ``penalty(D, inputs)`` added to each D loss (with
+:class:`DiscriminatorInputs`: what that D update saw, and its logits), ``after_step(D, step)``
+after each D optimizer step.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import Tensor, nn
-from torch.nn.utils.parametrizations import spectral_norm
 from torch.nn.utils.parametrize import is_parametrized
 
+from gan_lab.nets.layers import apply_spectral_norm
+
 __all__ = [
+    "DiscriminatorInputs",
     "Regularizer",
     "NoRegularizer",
     "GradientPenalty",
-    "R1Penalty",
     "WeightClipping",
     "SpectralNorm",
     "SingularValueClipping",
     "gradient_penalty",
-    "r1_penalty",
     "clip_weights_",
     "clip_singular_values_",
-    "apply_spectral_norm",
-    "has_batchnorm",
+    "reject_batchnorm",
 ]
-
-# Layers whose ``weight`` spectral normalization wraps (norm layers are left alone).
-SPECTRAL_NORM_LAYERS: tuple[type[nn.Module], ...] = (
-    nn.Conv1d,
-    nn.Conv2d,
-    nn.Conv3d,
-    nn.ConvTranspose1d,
-    nn.ConvTranspose2d,
-    nn.ConvTranspose3d,
-    nn.Linear,
-    nn.Embedding,
-)
-
 
 def _call(discriminator: nn.Module, x: Tensor, y: Tensor | None) -> Tensor:
     return discriminator(x) if y is None else discriminator(x, y)
@@ -103,24 +93,6 @@ def gradient_penalty(
         return (norm - center).pow(2).mean()
 
 
-def r1_penalty(discriminator: nn.Module, real: Tensor, y: Tensor | None = None) -> Tensor:
-    """R1 penalty ``E[‖∇ₓ D(x)‖²]`` on real data (Mescheder et al. 2018, without γ/2).
-
-    Args:
-        discriminator: returns logits ``(B,)``.
-        real: ``(B, *S)`` real samples (detached here).
-        y: optional labels ``(B,)``.
-
-    Returns:
-        A float32 scalar; :class:`R1Penalty` multiplies it by ``γ / 2``.
-    """
-    x = real.detach().float().requires_grad_(True)
-    with torch.autocast(device_type=x.device.type, enabled=False):
-        out = _call(discriminator, x, y)
-        (grad,) = torch.autograd.grad(out.float().sum(), x, create_graph=True)
-        return grad.pow(2).flatten(1).sum(1).mean()
-
-
 @torch.no_grad()
 def clip_weights_(module: nn.Module, clip: float) -> None:
     """Clamp every parameter of ``module`` to ``[-clip, clip]`` in place (WGAN, Algorithm 1)."""
@@ -160,22 +132,6 @@ def clip_singular_values_(module: nn.Module, bound: float = 1.0) -> None:
             m.weight.copy_(torch.maximum(torch.minimum(m.weight, std), 0.01 * std))
 
 
-def apply_spectral_norm(module: nn.Module, n_power_iterations: int = 1) -> nn.Module:
-    """Wrap the weight of every conv, transposed conv, linear and embedding layer with
-    ``torch.nn.utils.parametrizations.spectral_norm`` (Miyato et al. 2018), in place.
-
-    Norm layers are left alone, as are layers already parametrized. One power iteration per
-    training forward, as in the paper. Returns ``module`` for chaining.
-    """
-    for m in list(module.modules()):
-        if not isinstance(m, SPECTRAL_NORM_LAYERS):
-            continue
-        if getattr(m, "weight", None) is None or is_parametrized(m, "weight"):
-            continue
-        spectral_norm(m, n_power_iterations=n_power_iterations)
-    return module
-
-
 def _first_batchnorm(module: nn.Module) -> str | None:
     for name, m in module.named_modules():
         if isinstance(m, nn.modules.batchnorm._BatchNorm):
@@ -183,12 +139,9 @@ def _first_batchnorm(module: nn.Module) -> str | None:
     return None
 
 
-def has_batchnorm(module: nn.Module) -> bool:
-    """Whether ``module`` contains any BatchNorm layer (1d/2d/3d, lazy or synchronised)."""
-    return _first_batchnorm(module) is not None
-
-
-def _reject_batchnorm(regularizer: str, discriminator: nn.Module) -> None:
+def reject_batchnorm(regularizer: str, discriminator: nn.Module) -> None:
+    """Raise a ValueError naming the first BatchNorm layer of ``discriminator``, if any: a
+    per-sample gradient penalty is not valid with batch statistics."""
     name = _first_batchnorm(discriminator)
     if name is not None:
         raise ValueError(
@@ -198,16 +151,40 @@ def _reject_batchnorm(regularizer: str, discriminator: nn.Module) -> None:
         )
 
 
+@dataclass(frozen=True)
+class DiscriminatorInputs:
+    """What one discriminator update saw, for :meth:`Regularizer.penalty`.
+
+    Attributes:
+        real, fake: D's inputs ``(B, *S)`` (after any augmentation; fakes detached).
+        labels: the labels D was given, or ``None``.
+        real_logits, fake_logits: D's outputs on them (with gradients into D).
+        step: the number of D updates before this one (0 for the first).
+    """
+
+    real: Tensor
+    fake: Tensor
+    labels: Tensor | None
+    real_logits: Tensor
+    fake_logits: Tensor
+    step: int = 0
+
+
 class Regularizer:
-    """Base regularizer: every hook is a no-op."""
+    """Base regularizer: every hook is a no-op.
+
+    Attributes:
+        input_gradients: whether :meth:`penalty` differentiates D with respect to its input
+            (gradient penalties), which needs D to take one tensor per sample.
+    """
+
+    input_gradients: bool = False
 
     def prepare(self, discriminator: nn.Module) -> nn.Module:
         """Called once when the model is built; returns the (possibly wrapped) discriminator."""
         return discriminator
 
-    def penalty(
-        self, discriminator: nn.Module, real: Tensor, fake: Tensor, y: Tensor | None = None
-    ) -> Tensor | None:
+    def penalty(self, discriminator: nn.Module, inputs: DiscriminatorInputs) -> Tensor | None:
         """A term added to the D loss, or ``None``."""
         return None
 
@@ -232,38 +209,20 @@ class GradientPenalty(Regularizer):
         center: target gradient norm (1 in the paper).
     """
 
+    input_gradients = True
+
     def __init__(self, weight: float = 10.0, center: float = 1.0) -> None:
         self.weight = float(weight)
         self.center = float(center)
 
     def prepare(self, discriminator: nn.Module) -> nn.Module:
-        _reject_batchnorm(type(self).__name__, discriminator)
+        reject_batchnorm(type(self).__name__, discriminator)
         return discriminator
 
-    def penalty(
-        self, discriminator: nn.Module, real: Tensor, fake: Tensor, y: Tensor | None = None
-    ) -> Tensor:
-        return self.weight * gradient_penalty(discriminator, real, fake, y, center=self.center)
-
-
-class R1Penalty(Regularizer):
-    """R1 (Mescheder et al. 2018, arXiv:1801.04406): ``γ/2 * E[‖∇ₓ D(x)‖²]`` on reals.
-
-    Args:
-        gamma: γ (10 in the paper's CelebA/LSUN experiments).
-    """
-
-    def __init__(self, gamma: float = 10.0) -> None:
-        self.gamma = float(gamma)
-
-    def prepare(self, discriminator: nn.Module) -> nn.Module:
-        _reject_batchnorm(type(self).__name__, discriminator)
-        return discriminator
-
-    def penalty(
-        self, discriminator: nn.Module, real: Tensor, fake: Tensor, y: Tensor | None = None
-    ) -> Tensor:
-        return 0.5 * self.gamma * r1_penalty(discriminator, real, y)
+    def penalty(self, discriminator: nn.Module, inputs: DiscriminatorInputs) -> Tensor:
+        return self.weight * gradient_penalty(
+            discriminator, inputs.real, inputs.fake, inputs.labels, center=self.center
+        )
 
 
 class WeightClipping(Regularizer):
@@ -318,7 +277,8 @@ class SingularValueClipping(Regularizer):
 
 class SpectralNorm(Regularizer):
     """Spectral normalization of every conv/linear/embedding weight in D (Miyato et al. 2018,
-    arXiv:1802.05957), applied once in :meth:`prepare`."""
+    arXiv:1802.05957; :func:`~gan_lab.nets.layers.apply_spectral_norm`), applied once in
+    :meth:`prepare`."""
 
     def prepare(self, discriminator: nn.Module) -> nn.Module:
         return apply_spectral_norm(discriminator)

@@ -9,7 +9,13 @@ import torch
 from torch import nn
 
 from gan_lab.data.base import DataSpec
-from gan_lab.losses import AdversarialLoss, NoRegularizer, Regularizer
+from gan_lab.losses import (
+    AdversarialLoss,
+    DiffAugment,
+    DiscriminatorInputs,
+    NoRegularizer,
+    Regularizer,
+)
 from gan_lab.modules.ema import ema_update_, make_ema_copy
 from gan_lab.nets.base import Generator
 
@@ -40,7 +46,15 @@ class GANModule(L.LightningModule):
     step with the decay of :meth:`current_ema_decay` (a plain copy until ``ema_start``), saved
     in checkpoints and used by :meth:`sample` by default.
 
-    Subclasses implement :meth:`fake_for`, :meth:`discriminator_loss` and :meth:`generator_loss`.
+    **Discriminator inputs.** Every discriminator sees real and generated batches through
+    :meth:`discriminator_inputs` (a scheme's packing, view or pyramid, and the DiffAugment of
+    ``augment``); :meth:`adversarial_d_loss` and :meth:`adversarial_g_loss` are the one place
+    where D's logits, the adversarial loss and the regularizer's penalty meet. The generator's
+    loss receives D's logits on the real batch too when the loss asks for them
+    (``loss.uses_real_logits``, e.g. the relativistic loss).
+
+    Subclasses implement :meth:`fake_for` and :meth:`generator_loss`, and
+    :meth:`discriminator_inputs` where D sees something else than the batch itself.
     """
 
     def __init__(
@@ -60,6 +74,7 @@ class GANModule(L.LightningModule):
         max_iterations: int | None = None,
         grad_clip_norm: float | None = None,
         conditional: bool = False,
+        augment: DiffAugment | None = None,
     ) -> None:
         super().__init__()
         if n_critic < 1:
@@ -70,8 +85,11 @@ class GANModule(L.LightningModule):
             raise ValueError(
                 "model.conditional=true needs a data set with class labels; this one has none"
             )
+        if augment is not None:
+            augment.check(spec.shape)
         self.automatic_optimization = False
         self.spec = spec
+        self.augment = augment
         self.conditional = conditional
         self.loss = loss
         self.regularizer = regularizer or NoRegularizer()
@@ -97,13 +115,9 @@ class GANModule(L.LightningModule):
 
     # ----------------------------------------------------------------- what subclasses define
     def fake_for(self, real: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """Generated samples to set against the real batch ``real`` (same shape)."""
-        raise NotImplementedError
-
-    def discriminator_loss(
-        self, name: str, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor
-    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """Loss of discriminator ``name`` (fakes already detached) and statistics to log."""
+        """Generated samples to set against the real batch ``real``, in the form
+        :meth:`discriminator_inputs` takes (a batch shaped like ``real`` unless a scheme says
+        otherwise)."""
         raise NotImplementedError
 
     def generator_loss(
@@ -112,25 +126,63 @@ class GANModule(L.LightningModule):
         """Loss of the generator for a batch shaped like ``real`` and statistics to log."""
         raise NotImplementedError
 
+    def discriminator_inputs(
+        self, name: str, x: torch.Tensor, y: torch.Tensor, real: bool
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """What discriminator ``name`` sees of a real (``real=True``) or generated batch ``x``
+        with labels ``y``: the batch, augmented when ``augment`` is set, and the labels the
+        nets see (:meth:`labels`)."""
+        return self.augmented(x), self.labels(y)
+
     # ------------------------------------------------------------------------- shared pieces
     def labels(self, y: torch.Tensor) -> torch.Tensor | None:
         """The labels the nets see: ``y`` for a conditional model, else ``None``."""
         return y if self.conditional else None
 
-    def adversarial_d_loss(
-        self, d: nn.Module, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor
+    def augmented(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` through the model's DiffAugment (unchanged without one)."""
+        return x if self.augment is None else self.augment(x)
+
+    def discriminator_loss(
+        self, name: str, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """Adversarial loss of ``d`` on (real, fake) plus the regularizer's penalty."""
-        labels = self.labels(y)
-        real_logits = d(real, labels)
-        fake_logits = d(fake, labels)
+        """Loss of discriminator ``name`` (fakes detached) and statistics to log."""
+        return self.adversarial_d_loss(name, real, fake, y)
+
+    def adversarial_d_loss(
+        self, name: str, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Adversarial loss of discriminator ``name`` on (real, fake) plus the regularizer's
+        penalty, and the mean logits (and penalty) to log."""
+        d = self.discriminators[name]
+        real_in, labels = self.discriminator_inputs(name, real, y, real=True)
+        fake_in, _ = self.discriminator_inputs(name, fake, y, real=False)
+        real_logits = d(real_in, labels)
+        fake_logits = d(fake_in, labels)
         loss = self.loss.discriminator(real_logits, fake_logits)
         stats = {"d_real": real_logits.detach().mean(), "d_fake": fake_logits.detach().mean()}
-        penalty = self.regularizer.penalty(d, real, fake, labels)
+        inputs = DiscriminatorInputs(real_in, fake_in, labels, real_logits, fake_logits,
+                                     self.d_steps)
+        penalty = self.regularizer.penalty(d, inputs)
         if penalty is not None:
             loss = loss + penalty
             stats["penalty"] = penalty.detach()
         return loss, stats
+
+    def adversarial_g_loss(
+        self, name: str, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor
+    ) -> torch.Tensor:
+        """The generator's adversarial loss against discriminator ``name`` for its samples
+        ``fake`` (with gradients); D's logits on ``real`` (without gradients) are computed only
+        when the loss uses them."""
+        d = self.discriminators[name]
+        fake_in, labels = self.discriminator_inputs(name, fake, y, real=False)
+        real_logits = None
+        if self.loss.uses_real_logits:
+            with torch.no_grad():
+                real_in, _ = self.discriminator_inputs(name, real, y, real=True)
+                real_logits = d(real_in, labels)
+        return self.loss.generator(d(fake_in, labels), real_logits)
 
     def generate(
         self, n: int, y: torch.Tensor | None = None, *, ema: bool = False,

@@ -23,7 +23,8 @@ class ImageGAN(GANModule):
     discriminator is built for packs of ``m`` samples (:func:`~gan_lab.nets.packing.packed_shape`)
     and every real and every fake batch is cut into packs of ``m`` samples of the same kind
     (:func:`~gan_lab.nets.packing.pack`) before D, its loss and its regularizer see it, so D gives
-    one logit per pack and a gradient penalty is taken per pack. The batch size must be divisible
+    one logit per pack and a gradient penalty is taken per pack. DiffAugment (``augment``)
+    transforms each sample before packing. The batch size must be divisible
     by ``m``; the generator is unchanged.
 
     Args:
@@ -70,11 +71,10 @@ class ImageGAN(GANModule):
     def fake_for(self, real: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return self.generate(len(real), self.labels(y))
 
-    def discriminator_loss(self, name, real, fake, y):
-        d = self.discriminators[name]
-        return self.adversarial_d_loss(d, pack(real, self.packing), pack(fake, self.packing), y)
+    def discriminator_inputs(self, name, x, y, real):
+        """The batch, augmented, then cut into packs of ``packing`` samples."""
+        return pack(self.augmented(x), self.packing), self.labels(y)
 
     def generator_loss(self, real, y):
-        labels = self.labels(y)
-        fake = pack(self.generate(len(real), labels), self.packing)
-        return self.loss.generator(self.discriminators["d"](fake, labels)), {}
+        fake = self.generate(len(real), self.labels(y))
+        return self.adversarial_g_loss("d", real, fake, y), {}

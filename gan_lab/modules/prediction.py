@@ -32,7 +32,7 @@ import torch
 from torch import Tensor, nn
 
 from gan_lab.data.base import DataSpec
-from gan_lab.losses import Regularizer, gradient_difference_loss, lp_loss
+from gan_lab.losses import gradient_difference_loss, lp_loss
 from gan_lab.modules.base import GANModule
 from gan_lab.nets.video.mathieu import pool_clip
 
@@ -56,7 +56,7 @@ class VideoPredictionGAN(GANModule):
         adversarial_weight, lp_weight, gdl_weight: ``λ_adv, λ_lp, λ_gdl`` (0.05, 1, 1).
         p: exponent of the ``L_p`` loss (2).
         alpha: exponent of the gradient difference loss (1).
-        **kwargs: the loop's settings, see :class:`GANModule`. Regularizers that add a penalty
+        **kwargs: the loop's settings, see :class:`GANModule`. Regularizers whose penalty
             (gradient penalty, R1) are refused: the discriminator takes a pyramid, not one
             tensor.
     """
@@ -97,12 +97,15 @@ class VideoPredictionGAN(GANModule):
         crop = min(height, width) if crop_size is None else int(crop_size)
         if not 1 <= crop <= min(height, width):
             raise ValueError(f"model.crop_size={crop_size} must fit frames of {height}x{width}")
+        if kwargs.get("augment") is not None:
+            raise ValueError("VideoPredictionGAN's discriminator takes a pyramid of clips, which "
+                             "DiffAugment does not transform: set augment=none")
         regularizer = kwargs.get("regularizer")
-        if regularizer is not None and type(regularizer).penalty is not Regularizer.penalty:
+        if regularizer is not None and regularizer.input_gradients:
             raise ValueError(
                 f"VideoPredictionGAN cannot add {type(regularizer).__name__}'s penalty: its "
-                "discriminator takes a pyramid of clips; use regularizer=none, spectral_norm "
-                "or weight_clipping"
+                "discriminator takes a pyramid of clips; use regularizer=none, spectral_norm, "
+                "weight_clipping or lecam"
             )
         window = context_frames + future_frames
         super().__init__(
@@ -158,15 +161,18 @@ class VideoPredictionGAN(GANModule):
 
     # ------------------------------------------------------------------- the loop's hooks
     def fake_for(self, real: Tensor, y: Tensor) -> list[Tensor]:
+        """The pyramid of clips D judges: the context of a random training window of ``real``
+        followed by the predicted frames, at every scale."""
         context = self.training_window(real)[:, :, : self.context_frames]
         return self._predicted_pyramid(context)[1]
 
+    def discriminator_inputs(self, name, x, y, real):
+        """A real window ``(B, C, k + n, crop, crop)`` as its pyramid; a generated pyramid as
+        it is. Labels are not used."""
+        return (self.pyramid(x) if real else x), None
+
     def discriminator_loss(self, name, real, fake, y):
-        d = self.discriminators[name]
-        real_logits = d(self.pyramid(self.training_window(real)))
-        fake_logits = d(fake)
-        loss = self.loss.discriminator(real_logits, fake_logits)
-        return loss, {"d_real": real_logits.detach().mean(), "d_fake": fake_logits.detach().mean()}
+        return self.adversarial_d_loss(name, self.training_window(real), fake, y)
 
     def generator_loss(self, real, y):
         window = self.training_window(real)
@@ -182,7 +188,7 @@ class VideoPredictionGAN(GANModule):
                 for p, t in zip(predictions, targets, strict=True)
             ]
         ).mean()
-        adversarial = self.loss.generator(self.discriminators["d"](clips))
+        adversarial = self.adversarial_g_loss("d", window, clips, y)
         total = (
             self.adversarial_weight * adversarial + self.lp_weight * lp + self.gdl_weight * gdl
         )

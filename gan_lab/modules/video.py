@@ -118,20 +118,19 @@ class VideoGAN(GANModule):
     def fake_for(self, real: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return self.generate(len(real), self.labels(y))
 
-    def discriminator_loss(self, name, real, fake, y):
-        view = self.views[name]
-        real_view, y_view = view(real, y)
-        fake_view, _ = view(fake, y)
-        return self.adversarial_d_loss(self.discriminators[name], real_view, fake_view, y_view)
+    def discriminator_inputs(self, name, x, y, real):
+        """Discriminator ``name``'s view of the clips, augmented (one transform per clip or,
+        for a view of single frames, per frame)."""
+        view, y_view = self.views[name](x, y)
+        return self.augmented(view), self.labels(y_view)
 
     def generator_loss(self, real, y):
         z = self.generator.sample_latent(len(real))
         fake, aux_losses = self.generator.forward_with_losses(z, self.labels(y))
         total = fake.new_zeros((), dtype=torch.float32)
         stats: dict[str, torch.Tensor] = {}
-        for name, d in self.discriminators.items():
-            fake_view, y_view = self.views[name](fake, y)
-            term = self.loss.generator(d(fake_view, self.labels(y_view)))
+        for name in self.discriminators:
+            term = self.adversarial_g_loss(name, real, fake, y)
             total = total + self.d_weights[name] * term
             stats[f"adv_{name}"] = term.detach()
         for key, value in aux_losses.items():

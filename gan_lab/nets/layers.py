@@ -8,6 +8,8 @@ References:
     * Miyato & Koyama 2018, "cGANs with Projection Discriminator", arXiv:1802.05637.
     * Ba, Kiros & Hinton 2016, "Layer Normalization", arXiv:1607.06450.
     * Wu & He 2018, "Group Normalization", arXiv:1803.08494.
+    * Miyato, Kataoka, Koyama & Yoshida 2018, "Spectral Normalization for GANs",
+      arXiv:1802.05957.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Sequence
 
 import torch
 from torch import Tensor, nn
+from torch.nn.utils.parametrizations import spectral_norm
 from torch.nn.utils.parametrize import is_parametrized
 
 __all__ = [
@@ -30,6 +33,7 @@ __all__ = [
     "dcgan_init_",
     "Maxout",
     "ProjectionHead",
+    "apply_spectral_norm",
 ]
 
 NORMS: tuple[str, ...] = ("none", "batch", "layer", "group")
@@ -187,3 +191,32 @@ class ProjectionHead(nn.Module):
                 )
             out = out + (self.embed(y) * phi).sum(dim=1)
         return out
+
+
+# Layers whose ``weight`` spectral normalization wraps (norm layers are left alone).
+SPECTRAL_NORM_LAYERS: tuple[type[nn.Module], ...] = (
+    nn.Conv1d,
+    nn.Conv2d,
+    nn.Conv3d,
+    nn.ConvTranspose1d,
+    nn.ConvTranspose2d,
+    nn.ConvTranspose3d,
+    nn.Linear,
+    nn.Embedding,
+)
+
+
+def apply_spectral_norm(module: nn.Module, n_power_iterations: int = 1) -> nn.Module:
+    """Wrap the weight of every conv, transposed conv, linear and embedding layer with
+    ``torch.nn.utils.parametrizations.spectral_norm`` (Miyato et al. 2018), in place.
+
+    Norm layers are left alone, as are layers already parametrized. One power iteration per
+    training forward, as in the paper. Returns ``module`` for chaining.
+    """
+    for m in list(module.modules()):
+        if not isinstance(m, SPECTRAL_NORM_LAYERS):
+            continue
+        if getattr(m, "weight", None) is None or is_parametrized(m, "weight"):
+            continue
+        spectral_norm(m, n_power_iterations=n_power_iterations)
+    return module

@@ -37,9 +37,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gan_lab.losses.regularizers import apply_spectral_norm
 from gan_lab.nets.base import Discriminator, Generator, require_labels
-from gan_lab.nets.layers import ProjectionHead, as_data_shape
+from gan_lab.nets.layers import ProjectionHead, apply_spectral_norm, as_data_shape
 from gan_lab.nets.video.layers import check_width, doublings, unfold_frames, video_shape
 
 __all__ = [

@@ -3,8 +3,10 @@
 
 from gan_lab.nets.base import Discriminator, Generator, dcgan_init_
 from gan_lab.nets.dcgan import DCGANDiscriminator, DCGANGenerator
+from gan_lab.nets.dirac import DiracDiscriminator, DiracGenerator
 from gan_lab.nets.layers import Maxout, ProjectionHead, make_norm
 from gan_lab.nets.mlp import MLPDiscriminator, MLPGenerator
+from gan_lab.nets.r3gan import R3GANDiscriminator, R3GANGenerator
 
 __all__ = [
     "Generator",
@@ -17,4 +19,8 @@ __all__ = [
     "MLPDiscriminator",
     "DCGANGenerator",
     "DCGANDiscriminator",
+    "DiracGenerator",
+    "DiracDiscriminator",
+    "R3GANGenerator",
+    "R3GANDiscriminator",
 ]

@@ -21,14 +21,11 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import resource
-import shutil
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from launch import train_run
 
 from gan_lab.compare import mean_se
 
@@ -42,30 +39,10 @@ def run_folder(root: Path, recipe: str, seed: int) -> Path:
 
 
 def train_one(root: Path, recipe: str, seed: int, extra: list[str]) -> None:
-    """One ``gan-lab train`` run on one core; its wall and CPU seconds go to ``time.json``,
-    which marks the run as done."""
-    out = run_folder(root, recipe, seed)
-    if (out / "time.json").exists():
-        return
-    if out.exists():  # an interrupted run: start it again
-        shutil.rmtree(out)
-    cmd = [
-        sys.executable, "-m", "gan_lab.cli", "train", f"experiment={recipe}", f"seed={seed}",
-        "logger=csv", "callbacks.progress=null", "+trainer.enable_progress_bar=false",
-        "callbacks.samples.every=1000000", f"hydra.run.dir={out}", *extra,
-    ]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    out.mkdir(parents=True, exist_ok=True)
-    start = time.monotonic()
-    with open(out / "stdout.log", "w") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{recipe} seed {seed} failed: see {out / 'stdout.log'}")
-    times = {"wall_s": time.monotonic() - start, "cpu_s": usage.ru_utime + usage.ru_stime}
-    (out / "time.json").write_text(json.dumps(times))
-    print(f"{recipe} seed {seed}: {times['cpu_s']:.0f} s CPU, {times['wall_s']:.0f} s wall",
-          flush=True)
+    """One ``gan-lab train`` run of ``recipe`` and ``seed`` on one core (skipped when done)."""
+    train_run(run_folder(root, recipe, seed),
+              [f"experiment={recipe}", f"seed={seed}", "callbacks.samples.every=1000000", *extra],
+              f"{recipe} seed {seed}")
 
 
 def evaluate_one(run: Path) -> dict:

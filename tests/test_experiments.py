@@ -25,6 +25,8 @@ VIDEO = {
     "dvdgan_ucf101": "dvdgan_bouncing_shapes_cpu",
     "video_prediction_ucf101": "video_prediction_moving_mnist_cpu",
 }
+# Papers whose own setting runs on a CPU in seconds: no separate CPU-scale version.
+CPU_FEASIBLE = {"dirac_gan"}
 # Tiny clips for the video recipes' training test.
 TINY_VIDEO = ["data.batch_size=4", "data.length=8", "callbacks.samples.n=4"]
 
@@ -34,7 +36,8 @@ def test_every_paper_recipe_has_a_cpu_scale_version():
     for name in PAPER:
         (Path(CONF_DIR) / "experiment" / f"{name}.yaml").read_text()
     assert {name.removesuffix("_cpu") for name in CPU} >= {
-        n for n in PAPER if not n.endswith(("_lsun", "_cifar10")) and n not in VIDEO
+        n for n in PAPER
+        if not n.endswith(("_lsun", "_cifar10")) and n not in VIDEO and n not in CPU_FEASIBLE
     }
     for name in ("dcgan_lsun", "lsgan_lsun", "wgan_lsun", "wgan_gp_cifar10", "sngan_cifar10"):
         model = name.rsplit("_", 1)[0]
@@ -50,7 +53,8 @@ def test_paper_recipe_composes_and_names_its_paper(name, tmp_path):
     extra = ["data.root=/data/images"] if "root: ???" in text else []
     cfg = compose_train([f"experiment={name}", *extra], tmp_path, small=False)
     assert cfg.name == name
-    assert compose("train", [f"experiment={name}"]).iterations >= 25000  # the paper's schedule
+    if name not in CPU_FEASIBLE:  # the paper's schedule
+        assert compose("train", [f"experiment={name}"]).iterations >= 25000
 
 
 @pytest.mark.parametrize("name", [n for n in CPU if not n.startswith("pacgan")] + [

@@ -3,5 +3,6 @@
 from gan_lab.callbacks.checkpoint import IterationCheckpoint
 from gan_lab.callbacks.evaluation import Evaluation
 from gan_lab.callbacks.samples import SampleWriter
+from gan_lab.callbacks.trace import ParameterTrace
 
-__all__ = ["Evaluation", "IterationCheckpoint", "SampleWriter"]
+__all__ = ["Evaluation", "IterationCheckpoint", "ParameterTrace", "SampleWriter"]

@@ -6,6 +6,7 @@ from gan_lab.data.bouncing_shapes import (
     BouncingShapesDataModule,
     bouncing_shapes_clip,
 )
+from gan_lab.data.dirac import DiracDataModule
 from gan_lab.data.image_folder import ImageFolderDataModule, UInt8ImageDataset
 from gan_lab.data.mnist import MNISTDataModule, load_mnist, read_idx
 from gan_lab.data.moving_mnist import (
@@ -23,6 +24,7 @@ __all__ = [
     "BouncingShapesClip",
     "BouncingShapesDataModule",
     "DataSpec",
+    "DiracDataModule",
     "GANDataModule",
     "GaussianMixtureDataModule",
     "Grid25DataModule",

@@ -1,0 +1,51 @@
+"""Shared by the reproduction scripts: one ``gan-lab train`` run in a subprocess on one core,
+timed, and tables rewritten in place in ``experiments/README.md``."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+README = Path(__file__).resolve().parent / "README.md"
+QUIET = ["logger=csv", "callbacks.progress=null", "+trainer.enable_progress_bar=false"]
+
+
+def train_run(out: Path, overrides: list[str], label: str) -> dict:
+    """``gan-lab train <overrides>`` into ``out`` on one thread, unless ``out/time.json`` says it
+    finished already (an unfinished folder is started again); returns its wall and CPU seconds,
+    which ``time.json`` records."""
+    if (out / "time.json").exists():
+        return json.loads((out / "time.json").read_text())
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    cmd = [sys.executable, "-m", "gan_lab.cli", "train", *QUIET, f"hydra.run.dir={out}",
+           *overrides]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "WANDB_MODE": os.environ.get("WANDB_MODE", "offline")}
+    start = time.monotonic()
+    with open(out / "stdout.log", "w") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{label} failed: see {out / 'stdout.log'}")
+    times = {"wall_s": time.monotonic() - start, "cpu_s": usage.ru_utime + usage.ru_stime}
+    (out / "time.json").write_text(json.dumps(times))
+    print(f"{label}: {times['cpu_s']:.0f} s CPU, {times['wall_s']:.0f} s wall", flush=True)
+    return times
+
+
+def replace_section(marker: str, body: str, path: Path = README) -> None:
+    """Replace the text between ``<!-- marker -->`` and ``<!-- /marker -->`` in ``path``."""
+    text = path.read_text()
+    start, end = f"<!-- {marker} -->\n", f"<!-- /{marker} -->"
+    if start not in text or end not in text:
+        raise ValueError(f"{path} has no '{start.strip()}' ... '{end}' section")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    path.write_text(head + start + body.rstrip("\n") + "\n" + end + tail)

@@ -118,8 +118,8 @@ def test_toy_modes_refuses_image_data(tmp_path):
         train(cfg)
 
 
-def test_mnistnet_reaches_98_percent_on_held_out_digits(feature_cache):
-    net = mnistnet(cache_dir=str(feature_cache))
+def test_mnistnet_reaches_98_percent_on_held_out_digits():
+    net = mnistnet()
     accuracy = evaluate_accuracy(net, "val")
     assert accuracy >= 0.98
     assert net.meta["val_accuracy"] == pytest.approx(accuracy)
@@ -146,7 +146,7 @@ def test_fid_mnistnet_of_a_checkpoint_matches_an_independent_computation(
     cli_main([*args, f"out={tmp_path / 'a.json'}"])
     first = json.loads((tmp_path / "a.json").read_text())["scores"]
 
-    net = mnistnet(cache_dir=str(feature_cache))
+    net = mnistnet()
     fid = first["fid_mnistnet"]
     assert fid["feature_network"] == "mnistnet" and fid["weights_sha256"] == net.sha256
     assert (fid["n_real"], fid["n_fake"], fid["seed"], fid["ema"]) == (400, 300, 5, True)

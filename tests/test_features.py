@@ -11,7 +11,7 @@ from torch import Tensor, nn
 from gan_lab.cli import main as cli_main
 from gan_lab.metrics.features import inception as inception_module
 from gan_lab.metrics.features import inception_v3, state_sha256
-from gan_lab.metrics.features.mnist import MNISTNetRecipe
+from gan_lab.metrics.features.shipped import shipped_path
 
 
 class NvidiaStyle(nn.Module):
@@ -90,10 +90,9 @@ def test_state_sha256_depends_on_values_not_on_serialisation(tmp_path):
     assert state_sha256(a) != state_sha256(b)
 
 
-def test_train_features_reports_a_cached_network(feature_cache, tmp_path, capsys):
-    cached = MNISTNetRecipe().cache_path(str(feature_cache))
+def test_train_features_reports_an_already_trained_network(tmp_path, capsys):
     out = tmp_path / "copy.pt"
-    shutil.copy(cached, out)
+    shutil.copy(shipped_path("mnistnet"), out)
     cli_main(["train-features", "mnistnet", f"out={out}"])
     printed = capsys.readouterr().out
     assert "already trained" in printed and "held-out accuracy: 0.98" in printed

@@ -4,8 +4,6 @@ accuracies and its separation of real clips from corrupted ones."""
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import pytest
 import torch
@@ -23,6 +21,7 @@ from gan_lab.metrics.features.moving_mnist import (
     direction_bins,
     moving_mnist_clips,
 )
+from gan_lab.metrics.features.shipped import shipped_path
 from tests.helpers import frechet_by_scipy, fvd_real_clips, moving_mnist_fvd
 
 
@@ -101,13 +100,12 @@ def test_features_of_grey_16_frame_clips_of_any_size():
         net(torch.zeros(2, 1, 8, 64, 64))
 
 
-def test_training_is_deterministic_and_cached_under_its_recipe(tmp_path):
+def test_training_is_deterministic_and_keyed_by_its_recipe(tmp_path):
     recipe = MovingMNISTNetRecipe(steps=3, batch_size=4, val_clips=8)
-    first = recipe.cached_or_trained(str(tmp_path))
-    assert recipe.cache_path(str(tmp_path)).is_file()
+    first = recipe.train()
     assert first.meta["recipe"]["steps"] == 3 and "val_direction_accuracy" in first.meta
-    assert recipe.cached_or_trained(str(tmp_path)).sha256 == first.sha256  # read back
     assert recipe.train().sha256 == first.sha256  # trained again: the same weights
+    assert recipe.load(first.save(tmp_path / "w.pt")).sha256 == first.sha256  # read back
     other = MovingMNISTNetRecipe(steps=3, batch_size=4, val_clips=8, seed=1)
     assert other.cache_path(str(tmp_path)) != recipe.cache_path(str(tmp_path))
 
@@ -117,10 +115,8 @@ def _features(net, x):
         return torch.cat([net(x[i : i + 256]) for i in range(0, len(x), 256)])
 
 
-def test_fvd_mmnistnet_16f_end_to_end_matches_an_independent_computation(
-    short_mmnistnet, tmp_path
-):
-    factory = functools.partial(mmnistnet, path=str(short_mmnistnet))
+def test_fvd_mmnistnet_16f_end_to_end_matches_an_independent_computation(tmp_path):
+    factory = mmnistnet
     net = factory()
     fake = torch.rand(64, 1, 16, 64, 64) * 2 - 1
     score, dm = moving_mnist_fvd(factory, fake, tmp_path / "cache")
@@ -132,7 +128,7 @@ def test_fvd_mmnistnet_16f_end_to_end_matches_an_independent_computation(
     assert score.value == pytest.approx(expected, rel=1e-6)
 
 
-def test_metric_config_and_train_features_name_mmnistnet(short_mmnistnet, tmp_path, capsys):
+def test_metric_config_and_train_features_name_mmnistnet(tmp_path, capsys):
     from omegaconf import OmegaConf
 
     from gan_lab.train import CONF_DIR
@@ -140,7 +136,7 @@ def test_metric_config_and_train_features_name_mmnistnet(short_mmnistnet, tmp_pa
     cfg = OmegaConf.load(f"{CONF_DIR}/metrics/fvd_mmnistnet.yaml").fvd_mmnistnet
     assert cfg.feature._target_ == "gan_lab.metrics.features.mmnistnet" and cfg.frames == 16
     out = tmp_path / "copy.pt"
-    out.write_bytes(short_mmnistnet.read_bytes())
+    out.write_bytes(shipped_path("mmnistnet").read_bytes())
     cli_main(["train-features", "mmnistnet", f"out={out}"])
     printed = capsys.readouterr().out
     assert "mmnistnet: already trained" in printed
@@ -159,10 +155,8 @@ def _corruptions(real: torch.Tensor, seed: int) -> dict[str, torch.Tensor]:
 
 
 @pytest.mark.slow
-def test_trained_mmnistnet_recognises_digits_and_directions_and_separates_corrupted_clips(
-    feature_cache,
-):
-    net = mmnistnet(cache_dir=str(feature_cache))
+def test_shipped_mmnistnet_recognises_digits_and_directions_and_separates_corrupted_clips():
+    net = mmnistnet()
     meta = net.meta
     assert meta["val_digit_accuracy"] > 0.9 and meta["val_digit_pair_accuracy"] > 0.8
     assert meta["val_direction_accuracy"] > 0.85 and meta["val_direction_pair_accuracy"] > 0.75

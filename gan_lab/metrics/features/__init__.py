@@ -1,5 +1,5 @@
 """Feature networks of the metrics: standard ones read from local files (InceptionV3) and
-domain ones trained and cached by gan_lab (``mnistnet``, ``mmnistnet``), and I3D for FVD."""
+domain ones shipped with gan_lab (``mnistnet``, ``mmnistnet``), and I3D for FVD."""
 
 from gan_lab.metrics.features.base import FeatureNetwork, cache_dir, file_sha256, state_sha256
 from gan_lab.metrics.features.i3d import I3D, i3d

@@ -6,22 +6,19 @@ what it did (:attr:`FeatureNetwork.resize`) and which weights it uses
 (:attr:`FeatureNetwork.sha256`), so that every metric value carries its protocol.
 
 Weights never come from the network: standard networks (InceptionV3, I3D) are read from local
-files, domain networks (``mnistnet``, ...) are trained by gan_lab and cached under
-:func:`cache_dir`.
+files, domain networks (``mnistnet``, ``mmnistnet``) ship with gan_lab
+(:mod:`gan_lab.metrics.features.shipped`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
 
 import torch
 from torch import Tensor, nn
-
-log = logging.getLogger(__name__)
 
 CACHE_ENV = "GAN_LAB_CACHE"
 
@@ -212,7 +209,8 @@ class TrainedFeatureNetwork(FeatureNetwork):
 
 class Recipe:
     """Base of the training recipes of :class:`TrainedFeatureNetwork`s (frozen dataclasses):
-    their fields and gan_lab's version key the cached file."""
+    their fields and gan_lab's version key the file ``gan-lab train-features`` writes into the
+    cache."""
 
     network: type[TrainedFeatureNetwork]
 
@@ -230,19 +228,8 @@ class Recipe:
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
     def cache_path(self, cache: str | None = None) -> Path:
-        """Where the network trained with this recipe is cached."""
+        """Where ``gan-lab train-features`` stores the network trained with this recipe."""
         return cache_dir(cache) / "features" / f"{self.network.name}-{self.key()}.pt"
 
     def load(self, path: str | os.PathLike) -> TrainedFeatureNetwork:
         return self.network.load(path)
-
-    def cached_or_trained(self, cache: str | None = None) -> TrainedFeatureNetwork:
-        """The network from the cache, trained and stored there on first use."""
-        cached = self.cache_path(cache)
-        if cached.is_file():
-            return self.load(cached)
-        log.info("training %s (first use) into %s", self.network.name, cached)
-        net = self.train()
-        net.save(cached)
-        log.info("%s: sha256 %s, %s", self.network.name, net.sha256, net.meta)
-        return net

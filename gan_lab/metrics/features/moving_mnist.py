@@ -48,6 +48,7 @@ import gan_lab
 from gan_lab.data.clips import uint8_clip_to_model
 from gan_lab.metrics.features.base import Recipe, TrainedFeatureNetwork
 from gan_lab.metrics.features.i3d import resize_frames
+from gan_lab.metrics.features.shipped import shipped_path
 
 FRAMES = 16
 GROUPS = 4  # groups of FRAMES // GROUPS consecutive frames
@@ -314,8 +315,7 @@ def train_mmnistnet(recipe: MovingMNISTNetRecipe = MovingMNISTNetRecipe()) -> Mo
 
 
 def mmnistnet(path: str | None = None, cache_dir: str | None = None) -> MovingMNISTNet:
-    """The Moving MNIST feature network: from ``path`` (a file of ``gan-lab train-features
-    mmnistnet out=PATH``) if given, else from the cache, training it there on first use."""
-    if path is not None:
-        return MovingMNISTNet.load(path)
-    return MovingMNISTNetRecipe().cached_or_trained(cache_dir)
+    """The Moving MNIST feature network: the shipped weights, or those of ``path`` (a file of
+    ``gan-lab train-features mmnistnet out=PATH``). ``cache_dir`` is accepted, as by every
+    feature factory, and unused: nothing is trained or downloaded."""
+    return MovingMNISTNet.load(path if path is not None else shipped_path("mmnistnet"))

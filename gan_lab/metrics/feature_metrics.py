@@ -3,7 +3,9 @@
 Each metric takes a :class:`~gan_lab.metrics.features.FeatureNetwork` (any ``nn.Module`` mapping
 samples to ``(B, D)`` features works) and accumulates the features of generated samples, and
 optionally of real ones, in list states that torchmetrics concatenates across processes, so the
-metrics are correct under DDP. Real features computed elsewhere (a cache, see
+metrics are correct under DDP. Features are kept in float64 (the network may run in float32),
+so a metric gives exactly what its float64 function gives on the same features, even for
+features far from the origin. Real features computed elsewhere (a cache, see
 :mod:`gan_lab.metrics.reference`) are given with :meth:`FeatureMetric.set_reference`; they are
 a plain attribute, not a synchronised state, so each process holds them once and they are never
 summed across processes.
@@ -44,7 +46,7 @@ class FeatureMetric(Metric):
         self._reference: Tensor | None = None
 
     def extract(self, x: Tensor) -> Tensor:
-        """Features ``(B, D)`` of a batch (float32, detached)."""
+        """Features ``(B, D)`` of a batch (float64, detached)."""
         with torch.no_grad():
             f = self.feature(x)
         if f.ndim != 2 or len(f) != len(x):
@@ -52,14 +54,15 @@ class FeatureMetric(Metric):
                 f"{type(self.feature).__name__} returned features of shape {tuple(f.shape)} "
                 f"for a batch of {len(x)}; expected ({len(x)}, D)"
             )
-        return f.float()
+        return f.double()
 
     def update(self, x: Tensor, real: bool = False) -> None:
         (self.real_features if real else self.fake_features).append(self.extract(x))
 
     def set_reference(self, features: Tensor) -> None:
-        """Use ``features (N, D)`` as the real features (not reset, not synchronised)."""
-        self._reference = features.float()
+        """Use ``features (N, D)`` as the real features (float64; not reset, not
+        synchronised)."""
+        self._reference = features.double()
 
     def real(self) -> Tensor:
         """All real features ``(N, D)``: the reference if set, else the accumulated ones."""

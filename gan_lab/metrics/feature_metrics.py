@@ -1,4 +1,5 @@
-"""FID, KID, IS and FVD as torchmetrics ``Metric``s with a pluggable feature network.
+"""FID, KID, IS, FVD and precision/recall/density/coverage as torchmetrics ``Metric``s with a
+pluggable feature network.
 
 Each metric takes a :class:`~gan_lab.metrics.features.FeatureNetwork` (any ``nn.Module`` mapping
 samples to ``(B, D)`` features works) and accumulates the features of generated samples, and
@@ -26,6 +27,7 @@ from torchmetrics.utilities import dim_zero_cat
 from gan_lab.metrics.frechet import frechet_distance, mean_and_covariance
 from gan_lab.metrics.inception_score import inception_score
 from gan_lab.metrics.kernel_distance import kernel_distance
+from gan_lab.metrics.manifold import density_coverage, precision_recall
 
 
 class FeatureMetric(Metric):
@@ -134,3 +136,26 @@ class InceptionScore(FeatureMetric):
     def compute(self) -> tuple[Tensor, Tensor]:
         mean, std = inception_score(self.fake(), self.splits)
         return torch.tensor(mean, dtype=torch.float64), torch.tensor(std, dtype=torch.float64)
+
+
+class PrecisionRecallDensityCoverage(FeatureMetric):
+    """Improved precision and recall (Kynkäänniemi et al. 2019) with ``k_pr`` nearest
+    neighbours, density and coverage (Naeem et al. 2020) with ``k_dc``, of generated against
+    real features (see :mod:`gan_lab.metrics.manifold`).
+
+    ``compute()`` returns ``(precision, recall, density, coverage)``.
+    """
+
+    higher_is_better = True
+
+    def __init__(self, feature: nn.Module, k_pr: int = 3, k_dc: int = 5) -> None:
+        super().__init__(feature)
+        self.k_pr = k_pr
+        self.k_dc = k_dc
+
+    def compute(self) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        real, fake = self.real(), self.fake()
+        precision, recall = precision_recall(real, fake, self.k_pr)
+        density, coverage = density_coverage(real, fake, self.k_dc)
+        return tuple(torch.tensor(v, dtype=torch.float64)
+                     for v in (precision, recall, density, coverage))

@@ -2,7 +2,8 @@
 
 A cache entry is keyed by the data set (its config without loader settings), the feature
 network (name, weights' sha256, resize) and the protocol (n_real, seed, clip settings), and
-lives at ``<cache dir>/reference/<key hash>.pt`` with the key itself stored inside. Features
+lives at ``<cache dir>/reference/<key hash>.pt`` with the key itself stored inside. Metrics
+with the same key (FID and precision/recall on the same real samples) share an entry. Features
 are stored in float64, as the metrics keep them; an older float32 entry is recomputed.
 """
 

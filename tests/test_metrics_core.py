@@ -18,6 +18,7 @@ from gan_lab.metrics import (
     inception_score,
     kernel_distance,
     mean_and_covariance,
+    reference,
     sqrtm_psd,
 )
 
@@ -106,6 +107,42 @@ def test_reference_features_replace_real_updates():
     b.update(real, real=True)
     with pytest.raises(RuntimeError, match="both"):
         b.compute()
+
+
+def test_metrics_keep_features_in_float64_so_they_match_their_functions_far_from_zero():
+    gen = torch.Generator().manual_seed(0)
+    real = 1000 + torch.randn(600, 16, dtype=torch.float64, generator=gen)
+    fake = 1000.1 + torch.randn(500, 16, dtype=torch.float64, generator=gen)
+    fid, kid = FrechetDistance(Identity()), KernelDistance(Identity(), subsets=5, subset_size=200)
+    for metric in (fid, kid):
+        for chunk in real.split(128):
+            metric.update(chunk, real=True)
+        for chunk in fake.split(128):
+            metric.update(chunk)
+        assert metric.real().dtype == metric.fake().dtype == torch.float64
+
+    def fid_of(a, b):
+        return frechet_distance(*mean_and_covariance(a), *mean_and_covariance(b))
+
+    assert float(fid.compute()) == pytest.approx(fid_of(real, fake), rel=1e-9)
+    mean, std = kid.compute()
+    expected = kernel_distance(real, fake, subsets=5, subset_size=200)
+    assert (float(mean), float(std)) == pytest.approx(expected, rel=1e-9)
+    # what float32 features (gan_lab before) would have given: off by about 1e-6
+    rounded = fid_of(real.float(), fake.float())
+    assert abs(rounded / fid_of(real, fake) - 1) > 1e-8
+
+
+def test_reference_cache_keeps_float64_and_recomputes_float32_entries(tmp_path):
+    key = {"data": {"name": "test"}, "n_real": 5}
+    features = 1000 + torch.randn(5, 3, dtype=torch.float64)
+    reference.save_reference(key, features, str(tmp_path))
+    loaded = reference.load_reference(key, str(tmp_path))
+    assert loaded.dtype == torch.float64 and torch.equal(loaded, features)
+    path = reference.reference_path(key, str(tmp_path))
+    blob = torch.load(path, weights_only=True)
+    torch.save({**blob, "features": blob["features"].float()}, path)  # an older entry
+    assert reference.load_reference(key, str(tmp_path)) is None
 
 
 def _kid_by_formula(x: np.ndarray, y: np.ndarray) -> float:

@@ -19,12 +19,13 @@ log = logging.getLogger(__name__)
 
 # Direction of improvement of the names metrics report (prefix match for fid10k, kid_mnistnet…).
 HIGHER_IS_BETTER = {"modes": True, "high_quality": True, "is": True}
+HIGHER_PREFIXES = ("is", "psnr", "ssim", "precision", "recall", "density", "coverage")
 LOWER_IS_BETTER = ("fid", "kid", "fvd", "reverse_kl", "kl")
 
 
 def metric_mode(name: str) -> str:
     """``"max"`` or ``"min"``: which way metric ``name`` improves."""
-    if name in HIGHER_IS_BETTER or name.startswith("is") or name.startswith(("psnr", "ssim")):
+    if name in HIGHER_IS_BETTER or name.startswith(HIGHER_PREFIXES):
         return "max"
     if name.startswith(LOWER_IS_BETTER):
         return "min"

@@ -134,7 +134,7 @@ class EvalContext:
 
 EXTRA_CARD_FIELDS = {
     "num_modes", "threshold", "classifier", "subsets", "subset_size", "splits", "frames",
-    "offset", "context_frames", "data",
+    "offset", "context_frames", "data", "k",
 }
 
 

@@ -1,9 +1,12 @@
-"""FID, KID, IS and FVD as torchmetrics ``Metric``s with a pluggable feature network.
+"""FID, KID, IS, FVD and precision/recall/density/coverage as torchmetrics ``Metric``s with a
+pluggable feature network.
 
 Each metric takes a :class:`~gan_lab.metrics.features.FeatureNetwork` (any ``nn.Module`` mapping
 samples to ``(B, D)`` features works) and accumulates the features of generated samples, and
 optionally of real ones, in list states that torchmetrics concatenates across processes, so the
-metrics are correct under DDP. Real features computed elsewhere (a cache, see
+metrics are correct under DDP. Features are kept in float64 (the network may run in float32),
+so a metric gives exactly what its float64 function gives on the same features, even for
+features far from the origin. Real features computed elsewhere (a cache, see
 :mod:`gan_lab.metrics.reference`) are given with :meth:`FeatureMetric.set_reference`; they are
 a plain attribute, not a synchronised state, so each process holds them once and they are never
 summed across processes.
@@ -24,6 +27,7 @@ from torchmetrics.utilities import dim_zero_cat
 from gan_lab.metrics.frechet import frechet_distance, mean_and_covariance
 from gan_lab.metrics.inception_score import inception_score
 from gan_lab.metrics.kernel_distance import kernel_distance
+from gan_lab.metrics.manifold import density_coverage, precision_recall
 
 
 class FeatureMetric(Metric):
@@ -44,7 +48,7 @@ class FeatureMetric(Metric):
         self._reference: Tensor | None = None
 
     def extract(self, x: Tensor) -> Tensor:
-        """Features ``(B, D)`` of a batch (float32, detached)."""
+        """Features ``(B, D)`` of a batch (float64, detached)."""
         with torch.no_grad():
             f = self.feature(x)
         if f.ndim != 2 or len(f) != len(x):
@@ -52,14 +56,15 @@ class FeatureMetric(Metric):
                 f"{type(self.feature).__name__} returned features of shape {tuple(f.shape)} "
                 f"for a batch of {len(x)}; expected ({len(x)}, D)"
             )
-        return f.float()
+        return f.double()
 
     def update(self, x: Tensor, real: bool = False) -> None:
         (self.real_features if real else self.fake_features).append(self.extract(x))
 
     def set_reference(self, features: Tensor) -> None:
-        """Use ``features (N, D)`` as the real features (not reset, not synchronised)."""
-        self._reference = features.float()
+        """Use ``features (N, D)`` as the real features (float64; not reset, not
+        synchronised)."""
+        self._reference = features.double()
 
     def real(self) -> Tensor:
         """All real features ``(N, D)``: the reference if set, else the accumulated ones."""
@@ -131,3 +136,26 @@ class InceptionScore(FeatureMetric):
     def compute(self) -> tuple[Tensor, Tensor]:
         mean, std = inception_score(self.fake(), self.splits)
         return torch.tensor(mean, dtype=torch.float64), torch.tensor(std, dtype=torch.float64)
+
+
+class PrecisionRecallDensityCoverage(FeatureMetric):
+    """Improved precision and recall (Kynkäänniemi et al. 2019) with ``k_pr`` nearest
+    neighbours, density and coverage (Naeem et al. 2020) with ``k_dc``, of generated against
+    real features (see :mod:`gan_lab.metrics.manifold`).
+
+    ``compute()`` returns ``(precision, recall, density, coverage)``.
+    """
+
+    higher_is_better = True
+
+    def __init__(self, feature: nn.Module, k_pr: int = 3, k_dc: int = 5) -> None:
+        super().__init__(feature)
+        self.k_pr = k_pr
+        self.k_dc = k_dc
+
+    def compute(self) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        real, fake = self.real(), self.fake()
+        precision, recall = precision_recall(real, fake, self.k_pr)
+        density, coverage = density_coverage(real, fake, self.k_dc)
+        return tuple(torch.tensor(v, dtype=torch.float64)
+                     for v in (precision, recall, density, coverage))

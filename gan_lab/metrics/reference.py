@@ -2,7 +2,9 @@
 
 A cache entry is keyed by the data set (its config without loader settings), the feature
 network (name, weights' sha256, resize) and the protocol (n_real, seed, clip settings), and
-lives at ``<cache dir>/reference/<key hash>.pt`` with the key itself stored inside.
+lives at ``<cache dir>/reference/<key hash>.pt`` with the key itself stored inside. Metrics
+with the same key (FID and precision/recall on the same real samples) share an entry. Features
+are stored in float64, as the metrics keep them; an older float32 entry is recomputed.
 """
 
 from __future__ import annotations
@@ -36,19 +38,21 @@ def reference_path(key: Mapping[str, Any], cache: str | None = None) -> Path:
 
 
 def load_reference(key: Mapping[str, Any], cache: str | None = None) -> Tensor | None:
-    """Cached real features ``(N, D)`` for ``key``, or None."""
+    """Cached real features ``(N, D)`` (float64) for ``key``, or None."""
     path = reference_path(key, cache)
     if not path.is_file():
         return None
     blob = torch.load(path, map_location="cpu", weights_only=True)
     if json.loads(blob["key"]) != json.loads(json.dumps(key, sort_keys=True, default=str)):
         return None  # a hash collision or a foreign file: recompute
+    if blob["features"].dtype != torch.float64:
+        return None  # float32, written before features were kept in float64: recompute
     return blob["features"]
 
 
 def save_reference(key: Mapping[str, Any], features: Tensor, cache: str | None = None) -> Path:
-    """Store real features ``(N, D)`` under ``key`` (atomically)."""
+    """Store real features ``(N, D)`` under ``key`` in float64 (atomically)."""
     path = reference_path(key, cache)
     text = json.dumps(key, sort_keys=True, default=str)
-    atomic_save({"key": text, "features": features.detach().float().cpu()}, path)
+    atomic_save({"key": text, "features": features.detach().double().cpu()}, path)
     return path

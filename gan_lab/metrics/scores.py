@@ -2,9 +2,10 @@
 
 Each is called with an :class:`~gan_lab.metrics.evaluation.EvalContext` and returns
 :class:`~gan_lab.metrics.evaluation.Score`s named with their protocol, after StyleGAN(-V):
-standard networks give ``fid50k``, ``kid50k``, ``is50k`` (the number of generated samples),
-domain networks give ``fid_mnistnet``, ``kid_mnistnet``, ``is_mnistnet`` (never a bare
-``fid``), and the counts are on the protocol card.
+standard networks give ``fid50k``, ``kid50k``, ``is50k``, ``precision50k`` (the number of
+generated samples), domain networks give ``fid_mnistnet``, ``kid_mnistnet``, ``is_mnistnet``,
+``precision_mnistnet`` (never a bare ``fid``), scores on clips add the clip length
+(``fvd2048_16f``), and the counts are on the protocol card.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from gan_lab.metrics.feature_metrics import (
     FrechetDistance,
     InceptionScore,
     KernelDistance,
+    PrecisionRecallDensityCoverage,
 )
 from gan_lab.metrics.features.base import FeatureNetwork
 from gan_lab.metrics.modes import (
@@ -47,7 +49,7 @@ class _NetworkUser:
 
 
 class FeatureScore(_NetworkUser):
-    """Base of FID, KID and IS: generated (and real) samples through a feature network.
+    """Base of FID, KID, IS and PRDC: generated (and real) samples through a feature network.
 
     Args:
         feature: a factory of the feature network (a Hydra ``_partial_`` of e.g.
@@ -187,29 +189,28 @@ class IS(FeatureScore):
                 Score(f"{name}_std", float(std), {**card, "metric": f"{name}_std"})]
 
 
-class FVD(FID):
-    """Fréchet Video Distance (Unterthiner et al. 2018, arXiv:1812.01717) on ``frames``-frame
-    clips, named with its protocol as StyleGAN-V does: ``fvd2048_16f`` with I3D (2,048 real and
-    2,048 generated 16-frame clips); a domain network ``net`` gives ``fvd_<net>_16f``.
+class ClipScore(FeatureScore):
+    """Base of feature scores on clips, cut to ``frames`` frames as StyleGAN-V does for FVD:
+    real clips longer than ``frames`` at a random offset (drawn per clip, from a generator
+    seeded with ``seed + 1 + rank``), generated clips, which must have at least ``frames``
+    frames, at the start. Names end in ``_<frames>f``.
 
-    Real clips longer than ``frames`` are cut at a random offset (seeded per clip); generated
-    clips must have at least ``frames`` frames and are cut at the start.
+    Subclasses put it first among their bases (``class FVD(ClipScore, FID)``) and pass
+    ``frames`` by keyword.
     """
 
-    kind = "fvd"
-
-    def __init__(self, feature: FeatureFactory, n_fake: int = 2048, n_real: int | None = 2048,
-                 frames: int = 16) -> None:
-        super().__init__(feature, n_fake, n_real)
+    def __init__(self, *args, frames: int, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
         if frames < 1:
-            raise ValueError(f"fvd: frames must be >= 1, got {frames}")
+            raise ValueError(f"{self.kind}: frames must be >= 1, got {frames}")
         self.frames = frames
 
     def name(self, net: FeatureNetwork) -> str:
         return f"{super().name(net)}_{self.frames}f"
 
     def card_extra(self) -> dict:
-        return {"frames": self.frames, "offset": "random (real), 0 (generated)"}
+        return {**super().card_extra(), "frames": self.frames,
+                "offset": "random (real), 0 (generated)"}
 
     def _check(self, x, what: str):
         if x.ndim != 5 or x.shape[2] < self.frames:
@@ -219,7 +220,7 @@ class FVD(FID):
             )
 
     def real_batches(self, ctx: EvalContext):
-        batches, n = ctx.real(self.n_real)
+        batches, n = super().real_batches(ctx)
         gen = torch.Generator().manual_seed(ctx.seed + 1 + ctx.world[0])
 
         def cut():
@@ -232,9 +233,65 @@ class FVD(FID):
         return cut(), n
 
     def fake_batches(self, ctx: EvalContext):
-        for x in ctx.generated(self.n_fake):
+        for x in super().fake_batches(ctx):
             self._check(x, "generated")
             yield x[:, :, : self.frames]
+
+
+class FVD(ClipScore, FID):
+    """Fréchet Video Distance (Unterthiner et al. 2018, arXiv:1812.01717) on ``frames``-frame
+    clips (see :class:`ClipScore`), named with its protocol as StyleGAN-V does: ``fvd2048_16f``
+    with I3D (2,048 real and 2,048 generated 16-frame clips); a domain network ``net`` gives
+    ``fvd_<net>_16f``.
+    """
+
+    kind = "fvd"
+
+    def __init__(self, feature: FeatureFactory, n_fake: int = 2048, n_real: int | None = 2048,
+                 frames: int = 16) -> None:
+        super().__init__(feature, n_fake, n_real, frames=frames)
+
+
+class PRDC(FeatureScore):
+    """Improved precision and recall (Kynkäänniemi et al. 2019, arXiv:1904.06991) with ``k_pr``
+    nearest neighbours (3 in the paper) and density and coverage (Naeem et al. 2020,
+    arXiv:2002.09797) with ``k_dc`` (5 in the paper), of generated against real features (see
+    :mod:`gan_lab.metrics.manifold`): ``precision10k``, ``recall10k``, ``density10k``,
+    ``coverage10k`` with InceptionV3, ``precision_mnistnet``, ... with a domain network. Each
+    card holds its ``k``. The real features are FID's with the same network, ``n_real`` and
+    seed (one cache entry).
+    """
+
+    kind = "prdc"
+    METRICS = ("precision", "recall", "density", "coverage")
+
+    def __init__(self, feature: FeatureFactory, n_fake: int = 10000, n_real: int | None = None,
+                 k_pr: int = 3, k_dc: int = 5) -> None:
+        super().__init__(feature, n_fake, n_real)
+        if min(k_pr, k_dc) < 1:
+            raise ValueError(f"{self.kind}: k_pr and k_dc must be >= 1, got {k_pr}, {k_dc}")
+        self.k_pr = k_pr
+        self.k_dc = k_dc
+
+    def make_metric(self, net: FeatureNetwork) -> FeatureMetric:
+        return PrecisionRecallDensityCoverage(net, self.k_pr, self.k_dc)
+
+    def scores(self, value, name: str, card: dict) -> list[Score]:
+        protocol = name.removeprefix(self.kind)  # "10k", "_mnistnet", "_mmnistnet_16f"
+        ks = (self.k_pr, self.k_pr, self.k_dc, self.k_dc)
+        named = [f"{metric}{protocol}" for metric in self.METRICS]
+        return [Score(n, float(v), {**card, "metric": n, "k": k})
+                for n, v, k in zip(named, value, ks, strict=True)]
+
+
+class VideoPRDC(ClipScore, PRDC):
+    """:class:`PRDC` on ``frames``-frame clips cut as for FVD (see :class:`ClipScore`):
+    ``precision2048_16f``, ... with I3D, ``precision_mmnistnet_16f``, ... with a domain
+    network; the real clips are FVD's (one cache entry)."""
+
+    def __init__(self, feature: FeatureFactory, n_fake: int = 2048, n_real: int | None = 2048,
+                 frames: int = 16, k_pr: int = 3, k_dc: int = 5) -> None:
+        super().__init__(feature, n_fake, n_real, k_pr, k_dc, frames=frames)
 
 
 class ToyModes:

@@ -15,10 +15,11 @@ README = Path(__file__).resolve().parent / "README.md"
 QUIET = ["logger=csv", "callbacks.progress=null", "+trainer.enable_progress_bar=false"]
 
 
-def train_run(out: Path, overrides: list[str], label: str) -> dict:
+def train_run(out: Path, overrides: list[str], label: str, check: bool = True) -> dict:
     """``gan-lab train <overrides>`` into ``out`` on one thread, unless ``out/time.json`` says it
-    finished already (an unfinished folder is started again); returns its wall and CPU seconds,
-    which ``time.json`` records."""
+    finished already (an unfinished folder is started again); returns its wall and CPU seconds
+    and exit code, which ``time.json`` records. A failed run raises, unless ``check=False``
+    (a run that may diverge: its exit code is then part of the result)."""
     if (out / "time.json").exists():
         return json.loads((out / "time.json").read_text())
     if out.exists():
@@ -32,11 +33,14 @@ def train_run(out: Path, overrides: list[str], label: str) -> dict:
     with open(out / "stdout.log", "w") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0 and check:
         raise RuntimeError(f"{label} failed: see {out / 'stdout.log'}")
-    times = {"wall_s": time.monotonic() - start, "cpu_s": usage.ru_utime + usage.ru_stime}
+    times = {"wall_s": time.monotonic() - start, "cpu_s": usage.ru_utime + usage.ru_stime,
+             "exit_code": code}
     (out / "time.json").write_text(json.dumps(times))
-    print(f"{label}: {times['cpu_s']:.0f} s CPU, {times['wall_s']:.0f} s wall", flush=True)
+    print(f"{label}: {times['cpu_s']:.0f} s CPU, {times['wall_s']:.0f} s wall, exit {code}",
+          flush=True)
     return times
 
 

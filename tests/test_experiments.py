@@ -53,8 +53,8 @@ def test_paper_recipe_composes_and_names_its_paper(name, tmp_path):
     extra = ["data.root=/data/images"] if "root: ???" in text else []
     cfg = compose_train([f"experiment={name}", *extra], tmp_path, small=False)
     assert cfg.name == name
-    if name not in CPU_FEASIBLE:  # the paper's schedule
-        assert compose("train", [f"experiment={name}"]).iterations >= 25000
+    if name not in CPU_FEASIBLE:  # the paper's schedule (R3GAN's: 19,531 at batch 512)
+        assert compose("train", [f"experiment={name}"]).iterations >= 19531
 
 
 @pytest.mark.parametrize("name", [n for n in CPU if not n.startswith("pacgan")] + [

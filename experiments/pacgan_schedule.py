@@ -1,0 +1,146 @@
+"""PacGAN's Table 1 ordering on grid25 (Lin et al. 2018, arXiv:1712.04086) against the training
+schedule: GAN (``experiment=pacgan1_grid25``) and PacGAN2 (``experiment=pacgan2_grid25``) with the
+paper's nets, optimizer and batch of 100 packs, evaluated every ``--every`` iterations with the
+paper's protocol (``metrics=[toy_modes]``: 2,500 samples of the generator, high quality within
+3σ, reverse KL), ``--seeds`` per model. The smallest schedule at which PacGAN2's mean modes are
+at least GAN's and its mean reverse KL at most GAN's is reported.
+
+    python experiments/pacgan_schedule.py --root runs/pacgan_schedule --iterations 30000
+
+writes ``<root>/curves.csv``, ``experiments/results/pacgan_schedule.csv``, the figure
+``docs/pacgan_schedule.png`` and the table of ``experiments/README.md`` (between
+``<!-- pacgan schedule -->`` markers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import resource
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from launch import replace_section, train_run
+
+from gan_lab.compare import mean_se
+
+HERE = Path(__file__).resolve().parent
+MODELS = {"GAN": "pacgan1_grid25", "PacGAN2": "pacgan2_grid25"}
+PUBLISHED = {"GAN": ("17.3 ± 0.8", "94.8 ± 0.7", "0.70 ± 0.07"),
+             "PacGAN2": ("23.8 ± 0.7", "91.3 ± 0.8", "0.13 ± 0.04")}
+
+
+def curve(run: Path, model: str, seed: int) -> list[dict]:
+    rows = []
+    for line in (run / "eval" / "metrics.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        scores = record["scores"]
+        rows.append({"model": model, "seed": seed, "iteration": record["iteration"],
+                     **{k: scores[k]["value"] for k in ("modes", "high_quality", "reverse_kl")}})
+    return rows
+
+
+def aggregate(rows: list[dict]) -> dict[tuple[str, int], dict[str, tuple[float, float]]]:
+    """(model, iteration) -> metric -> (mean, standard error) over seeds."""
+    out = {}
+    for key in sorted({(r["model"], r["iteration"]) for r in rows}):
+        group = [r for r in rows if (r["model"], r["iteration"]) == key]
+        out[key] = {m: mean_se([float(r[m]) for r in group]) for m in
+                    ("modes", "high_quality", "reverse_kl")}
+        out[key]["seeds"] = (len(group), 0.0)
+    return out
+
+
+def ordered_at(stats, iteration: int) -> bool:
+    gan, pac = stats[("GAN", iteration)], stats[("PacGAN2", iteration)]
+    return pac["modes"][0] >= gan["modes"][0] and pac["reverse_kl"][0] <= gan["reverse_kl"][0]
+
+
+def table(stats) -> str:
+    iterations = sorted({it for _, it in stats})
+    lines = ["| iterations (% of 400k) | GAN modes | PacGAN2 modes | GAN high quality (%) | "
+             "PacGAN2 high quality (%) | GAN reverse KL | PacGAN2 reverse KL | paper's ordering "
+             "(PacGAN2 ≥ GAN on modes and KL) |", "|---|---|---|---|---|---|---|---|"]
+    for it in iterations:
+        if ("GAN", it) not in stats or ("PacGAN2", it) not in stats:
+            continue
+        g, p = stats[("GAN", it)], stats[("PacGAN2", it)]
+
+        def cell(s, key, factor=1.0, fmt=".1f"):
+            m, se = s[key]
+            return f"{m * factor:{fmt}} ± {se * factor:{fmt}}"
+
+        lines.append(
+            f"| {it:,} ({100 * it / 400_000:.1f}%) | {cell(g, 'modes')} | {cell(p, 'modes')} | "
+            f"{cell(g, 'high_quality', 100)} | {cell(p, 'high_quality', 100)} | "
+            f"{cell(g, 'reverse_kl', fmt='.2f')} | {cell(p, 'reverse_kl', fmt='.2f')} | "
+            f"{'yes' if ordered_at(stats, it) else 'no'} |")
+    lines.append(f"| published (400,000, 10 runs) | {PUBLISHED['GAN'][0]} | "
+                 f"{PUBLISHED['PacGAN2'][0]} | {PUBLISHED['GAN'][1]} | {PUBLISHED['PacGAN2'][1]} "
+                 f"| {PUBLISHED['GAN'][2]} | {PUBLISHED['PacGAN2'][2]} | yes |")
+    return "\n".join(lines)
+
+
+def figure(stats, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for model in MODELS:
+        its = sorted(it for m, it in stats if m == model)
+        for ax, key in zip(axes, ("modes", "reverse_kl"), strict=True):
+            mean = [stats[(model, it)][key][0] for it in its]
+            se = [stats[(model, it)][key][1] for it in its]
+            ax.plot(its, mean, marker="o", ms=3, label=model)
+            ax.fill_between(its, [m - s for m, s in zip(mean, se, strict=True)],
+                            [m + s for m, s in zip(mean, se, strict=True)], alpha=0.2)
+    axes[0].set_ylabel("modes (of 25)")
+    axes[1].set_ylabel("reverse KL")
+    for ax in axes:
+        ax.set_xlabel("iterations")
+        ax.legend()
+    fig.suptitle("PacGAN grid25, the paper's nets and optimizer: mean ± SE over seeds "
+                 "(experiments/pacgan_schedule.py)", fontsize=10)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, required=True)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--iterations", type=int, default=30000)
+    parser.add_argument("--every", type=int, default=2500)
+    parser.add_argument("--jobs", type=int, default=1, help="runs at once (each on one core)")
+    args = parser.parse_args(argv)
+
+    jobs = [(model, seed) for seed in args.seeds for model in MODELS]
+    overrides = [f"iterations={args.iterations}", "metrics=[toy_modes]",
+                 f"callbacks.evaluation.every={args.every}", "callbacks.samples.every=1000000"]
+    with ThreadPoolExecutor(args.jobs) as pool:
+        futures = [pool.submit(train_run, args.root / model / f"seed{seed}",
+                               [f"experiment={MODELS[model]}", f"seed={seed}", *overrides],
+                               f"{model} seed {seed}") for model, seed in jobs]
+        for f in futures:
+            f.result()
+    rows = [r for model, seed in jobs for r in curve(args.root / model / f"seed{seed}", model,
+                                                      seed)]
+    for path in (args.root / "curves.csv", HERE / "results" / "pacgan_schedule.csv"):
+        with open(path, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    stats = aggregate(rows)
+    figure(stats, HERE.parent / "docs" / "pacgan_schedule.png")
+    body = table(stats)
+    replace_section("pacgan schedule", body)
+    print(body)
+
+
+if __name__ == "__main__":
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    main()

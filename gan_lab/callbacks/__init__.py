@@ -1,7 +1,8 @@
-"""Callbacks: checkpoints, samples and evaluation on gan_lab's iteration counter."""
+"""Callbacks: checkpoints, samples, evaluation and progress on gan_lab's iteration counter."""
 
 from gan_lab.callbacks.checkpoint import IterationCheckpoint
 from gan_lab.callbacks.evaluation import Evaluation
+from gan_lab.callbacks.progress import PlainProgressBar, progress_bar
 from gan_lab.callbacks.samples import SampleWriter
 
-__all__ = ["Evaluation", "IterationCheckpoint", "SampleWriter"]
+__all__ = ["Evaluation", "IterationCheckpoint", "PlainProgressBar", "SampleWriter", "progress_bar"]

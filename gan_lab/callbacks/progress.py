@@ -3,7 +3,7 @@
 Output redirected to a file (a log, CI, a SLURM job) gets one line every ``every`` iterations
 or ``seconds`` seconds, whichever comes first, and at the first and the last iteration::
 
-    iteration 200/1000 (20%) | 8.31 it/s | elapsed 0:00:25 | ETA 0:01:36 | loss/d 1.234 loss/g 0.9531
+    iteration 200/1000 (20%) | 8.31 it/s | elapsed 0:00:25 | ETA 0:01:36 | loss/d 1.234 loss/g 0.953
 
 Iterations are ``pl_module.iteration`` of ``pl_module.max_iterations`` (Lightning's
 ``global_step`` counts every optimizer step: ``n_critic + 1`` per GAN iteration); the rate and

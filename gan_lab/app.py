@@ -34,9 +34,11 @@ def main(cfg: DictConfig) -> float | None:
     ``--help`` and ``--cfg`` never import torch or Lightning)."""
     from gan_lab.train import run
 
-    # The ~10^6 objects that importing torch and Lightning creates live as long as the process:
+    # The ~400,000 objects that importing torch and Lightning leaves live as long as the process:
     # moved out of the collector's sight, they cost nothing in the run's full collections nor
     # in the interpreter's shutdown, which otherwise spends ~2 s traversing them. Objects the
-    # run creates from here on (files, loggers, workers) are collected as usual.
-    gc.freeze()
+    # run creates from here on (files, loggers, workers) are collected as usual. Once per
+    # process: the later jobs of a multirun must not freeze the garbage of the earlier ones.
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
     return run(cfg)

@@ -14,15 +14,17 @@ STAMP := $(VENV)/.installed
 TRAIN_ARGS ?=
 TEST_ARGS ?=
 
-.PHONY: install train test lint clean
+.PHONY: install train test lint dist clean
 
 install: $(STAMP)
 
-# Reinstall whenever pyproject.toml changes.
-$(STAMP): pyproject.toml
+# Reinstall whenever the packaging changes. The distribution is lightning-gan-lab (import name
+# gan_lab, command gan-lab); an install made under its former name, gan-lab, is removed first.
+$(STAMP): pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
+	$(BIN)/python -m pip uninstall --quiet --yes gan-lab 2>/dev/null || true
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
@@ -33,7 +35,14 @@ test: $(STAMP)
 	WANDB_MODE=offline $(BIN)/python -m pytest $(TEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check gan_lab tests
+	$(BIN)/ruff check gan_lab tests benchmarks
+
+# dist/: the wheel and the sdist (configs and data included), built offline from this checkout.
+dist: $(STAMP)
+	rm -rf build dist
+	$(BIN)/python -m pip wheel --quiet --no-deps --no-build-isolation -w dist .
+	$(BIN)/python -c "from setuptools import build_meta as b; b.build_sdist('dist')"
+	rm -rf build *.egg-info
 
 clean:
-	rm -rf $(VENV) outputs multirun .pytest_cache
+	rm -rf $(VENV) outputs multirun .pytest_cache build dist *.egg-info

@@ -27,14 +27,14 @@ def compose(config_name: str, overrides: list[str]):
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
 
-    from gan_lab.train import CONF_DIR
+    from gan_lab.app import CONF_DIR
 
     with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
         return hydra_compose(config_name=config_name, overrides=overrides)
 
 
 def _train(argv: list[str]) -> None:
-    from gan_lab.train import main as train_main
+    from gan_lab.app import main as train_main
 
     sys.argv = ["gan-lab train", *argv]
     train_main()

@@ -12,6 +12,7 @@ import logging
 import netrc
 import os
 import socket
+import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -111,10 +112,9 @@ def wandb_logger(
 def close_wandb() -> None:
     """Finish the W&B run, if any, so each job of a multirun gets its own run, and wait until
     its files are complete (``wandb.finish`` alone returns before an offline run's ``.wandb``
-    file is flushed)."""
-    import wandb
-
-    if wandb.run is not None:
+    file is flushed). A run that never imported wandb (no W&B logger) does not import it here."""
+    wandb = sys.modules.get("wandb")
+    if wandb is not None and getattr(wandb, "run", None) is not None:
         wandb.finish()
         wandb.teardown()
 

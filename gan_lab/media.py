@@ -11,13 +11,16 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import av
 import numpy as np
 import torch
 from PIL import Image
 
 from gan_lab.data.base import DataSpec
+
+if TYPE_CHECKING:  # PyAV is imported where a video is written (~0.2 s of start-up otherwise)
+    import av
 
 VIDEO_FPS = 8  # frames per second of written sample videos
 
@@ -106,6 +109,8 @@ def _encode(
     frames: list[av.VideoFrame], path: Path, container: str, codec: str, pix_fmt: str,
     fps: float, options: dict[str, str] | None = None,
 ) -> Path:
+    import av
+
     path.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(path), "w", format=container) as out:
         stream = out.add_stream(codec, rate=_frame_rate(fps), options=options or {})
@@ -124,6 +129,8 @@ def write_gif(frames: np.ndarray, path: str | Path, fps: float = VIDEO_FPS) -> P
     Greyscale is written as greyscale (exact); RGB through one palette for the whole clip.
     GIF delays are whole centiseconds, so players round ``1 / fps`` per frame.
     """
+    import av
+
     _check_frames(frames)
     if frames.shape[-1] == 1:
         video = [av.VideoFrame.from_ndarray(f[..., 0], format="gray") for f in frames]
@@ -140,6 +147,8 @@ def write_mp4(
 
     yuv420p needs even sides: an odd height or width gets one black row or column.
     """
+    import av
+
     _check_frames(frames)
     t, h, w, c = frames.shape
     rgb = np.zeros((t, h + h % 2, w + w % 2, 3), dtype=np.uint8)

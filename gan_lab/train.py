@@ -8,19 +8,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import hydra
 import lightning as L
 import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from gan_lab.app import CONF_DIR, main  # noqa: F401  (gan_lab.train.CONF_DIR, .main kept)
 from gan_lab.build import build_module
 from gan_lab.loggers import close_wandb, fix_wandb_run_id, prepare_wandb, summarize_wandb
 from gan_lab.modules.base import DivergenceError
 
 log = logging.getLogger(__name__)
-
-CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
 
 
 @contextmanager
@@ -106,9 +104,9 @@ def _flat(d: dict, prefix: str = "") -> dict:
     return flat
 
 
-@hydra.main(config_path=CONF_DIR, config_name="train", version_base="1.3")
-def main(cfg: DictConfig) -> float | None:
-    """Hydra entry point; returns ``cfg.optimized_metric`` for sweepers when it is set."""
+def run(cfg: DictConfig) -> float | None:
+    """The task of ``gan-lab train`` (:func:`gan_lab.app.main`, the Hydra application): trains
+    and returns ``cfg.optimized_metric`` for sweepers when it is set."""
     metrics = train(cfg)
     name = cfg.get("optimized_metric")
     if name is None:

@@ -43,11 +43,10 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import av
 import numpy as np
 import torch
-from av.video.reformatter import VideoReformatter
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 
@@ -61,6 +60,10 @@ from gan_lab.data.image_folder import (
     shorter_side_size,
     warn_ignored,
 )
+
+if TYPE_CHECKING:  # PyAV is imported where a video is decoded (~0.2 s of start-up otherwise)
+    import av
+    from av.video.reformatter import VideoReformatter
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +161,8 @@ def probe_video(path: Path) -> tuple[int, float | None, int, int]:
     caught); the frames are counted from the container's header, or by demuxing (without
     decoding) when the header does not say.
     """
+    import av
+
     with av.open(str(path)) as container:
         if not container.streams.video:
             raise ValueError("no video stream")
@@ -259,6 +264,9 @@ def decode_file_clip(
     into the file (the frame index then comes from each frame's timestamp and ``fps``);
     otherwise decodes from the start, counting frames.
     """
+    import av
+    from av.video.reformatter import VideoReformatter
+
     wanted = [int(i) for i in indices]
     out: list[np.ndarray] = []
     reformatter = VideoReformatter()

@@ -8,10 +8,13 @@ importing either; the task function imports :mod:`gan_lab.train` when a run star
 from __future__ import annotations
 
 import gc
+import secrets
 from pathlib import Path
 
 import hydra
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
+
+from gan_lab.schema import register as register_schema
 
 
 def _conf_dir() -> Path:
@@ -22,6 +25,12 @@ def _conf_dir() -> Path:
     installed = package / "conf"
     return installed if (installed / "train.yaml").is_file() else package.parent / "conf"
 
+
+#: Drawn once per process: ``${run_id:}`` in a run folder's name keeps apart two runs started
+#: in the same second (conf/hydra/default.yaml).
+RUN_ID = secrets.token_hex(2)
+OmegaConf.register_new_resolver("run_id", lambda: RUN_ID, replace=True)
+register_schema()
 
 #: The primary config folder of every ``gan-lab`` command (``train.yaml``, ``sample.yaml``, ...).
 #: Users add their own presets with ``--config-dir`` or ``hydra.searchpath`` (see the README).

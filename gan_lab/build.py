@@ -8,6 +8,7 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from gan_lab.checkpoints import read_checkpoint
 from gan_lab.data.base import DataSpec
 from gan_lab.modules.base import GANModule
 
@@ -30,17 +31,16 @@ def build_module(cfg: DictConfig, spec: DataSpec) -> GANModule:
     )
 
 
-def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> GANModule:
-    """A module rebuilt from a gan_lab checkpoint (its stored config) with its weights loaded."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint not found: {path}")
-    checkpoint = torch.load(path, map_location=map_location, weights_only=False)
-    if "gan_lab" not in checkpoint or not checkpoint["gan_lab"].get("config"):
-        raise ValueError(f"{path} is not a gan_lab checkpoint (no stored run configuration)")
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu",
+                    trust: bool = False) -> GANModule:
+    """A module rebuilt from a gan_lab checkpoint (its stored config) with its weights loaded;
+    the file is read safely (:func:`gan_lab.checkpoints.read_checkpoint`; ``trust`` allows a
+    full unpickling of a file the user made)."""
+    checkpoint = read_checkpoint(path, trust=trust, map_location=map_location)
     state = checkpoint["gan_lab"]
     cfg = OmegaConf.create(state["config"])
     module = build_module(cfg, DataSpec.from_dict(state["spec"]))
     module.load_state_dict(checkpoint["state_dict"])
     module.on_load_checkpoint(checkpoint)
+    module.run_config = state["config"]
     return module.eval()

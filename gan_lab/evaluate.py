@@ -23,7 +23,7 @@ def evaluate(cfg: DictConfig) -> tuple[list[Score], Path]:
     if not cfg.metrics:
         raise ValueError("no metrics selected: add e.g. metrics=[fid_mnistnet] (see conf/metrics/)")
     device = cfg.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    module = load_checkpoint(cfg.ckpt, map_location=device).to(device)
+    module = load_checkpoint(cfg.ckpt, map_location=device, trust=cfg.trust_checkpoint).to(device)
     data_config = dict(module.run_config["data"])
     if cfg.split is not None:
         if "split" not in data_config:

@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
-import torch
 from lightning.pytorch.loggers import WandbLogger
 from omegaconf import DictConfig, open_dict
 
@@ -119,29 +118,19 @@ def close_wandb() -> None:
         wandb.teardown()
 
 
-def fix_wandb_run_id(cfg: DictConfig) -> None:
+def fix_wandb_run_id(cfg: DictConfig, resumed: dict | None = None) -> None:
     """Set ``logger.wandb.id`` before the run starts (so ``config.yaml`` and every checkpoint
-    record it): the id stored in the checkpoint a run resumes from, so the W&B run continues,
-    else the one a ``wandb agent`` assigned (``WANDB_RUN_ID``), else a new one. An id given on
-    the command line wins."""
+    record it): the id in ``resumed``, the stored config of the checkpoint a run resumes from,
+    so the W&B run continues, else the one a ``wandb agent`` assigned (``WANDB_RUN_ID``), else a
+    new one. An id given on the command line wins."""
     wandb_cfg = (cfg.get("logger") or {}).get("wandb")
     if not wandb_cfg or wandb_cfg.get("id"):
         return
     from wandb.sdk.lib.runid import generate_id
 
-    run_id = stored_wandb_run_id(cfg.resume) if cfg.get("resume") else None
+    run_id = (((resumed or {}).get("logger") or {}).get("wandb") or {}).get("id")
     with open_dict(cfg):
         cfg.logger.wandb.id = run_id or os.environ.get("WANDB_RUN_ID") or generate_id()
-
-
-def stored_wandb_run_id(checkpoint_path: str) -> str | None:
-    """The W&B run id recorded in a gan_lab checkpoint's stored config, if any."""
-    path = Path(checkpoint_path)
-    if not path.is_file():
-        raise FileNotFoundError(f"resume: checkpoint not found: {path}")
-    checkpoint = torch.load(path, map_location="cpu", weights_only=False)
-    stored = (checkpoint.get("gan_lab") or {}).get("config") or {}
-    return ((stored.get("logger") or {}).get("wandb") or {}).get("id")
 
 
 def prepare_wandb(loggers: list) -> None:

@@ -61,7 +61,7 @@ def sample(cfg: DictConfig) -> Path:
     (:func:`context_clips`).
     """
     device = cfg.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    module = load_checkpoint(cfg.ckpt, map_location=device).to(device)
+    module = load_checkpoint(cfg.ckpt, map_location=device, trust=cfg.trust_checkpoint).to(device)
     x = module.sample(
         cfg.n, ema=cfg.ema, seed=cfg.seed, batch_size=cfg.batch_size,
         **sampling_inputs(module, cfg.n),

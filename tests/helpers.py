@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+import lightning as L
 import torch
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
@@ -138,3 +140,28 @@ def frechet_by_scipy(a, b) -> float:
     s1, s2 = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
     return float(((mu1 - mu2) ** 2).sum() + np.trace(s1 + s2)
                  - 2 * np.trace(scipy.linalg.sqrtm(s1 @ s2).real))
+
+
+class SignalAt(L.Callback):
+    """Sends ``signum`` to its own process right after iteration ``iteration`` (after the
+    callbacks before it in the list, such as the periodic checkpoint): a SIGKILL or a preemption
+    notice arriving at a known point of a real ``gan-lab train`` process."""
+
+    def __init__(self, iteration: int, signum: int) -> None:
+        self.iteration, self.signum = iteration, signum
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        if pl_module.iteration == self.iteration and pl_module.d_steps % pl_module.n_critic == 0:
+            os.kill(os.getpid(), self.signum)
+
+
+class DumpState(L.Callback):
+    """Writes every process's final module state to ``<dirpath>/rank<r>.pt``."""
+
+    def __init__(self, dirpath: str) -> None:
+        self.dirpath = Path(dirpath)
+
+    def on_train_end(self, trainer, pl_module):
+        self.dirpath.mkdir(parents=True, exist_ok=True)
+        state = {k: v.detach().cpu().clone() for k, v in pl_module.state_dict().items()}
+        torch.save(state, self.dirpath / f"rank{trainer.global_rank}.pt")

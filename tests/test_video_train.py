@@ -286,7 +286,7 @@ def test_prediction_samples_continue_validation_clips(tmp_path):
               "metrics.prediction.n_clips=8", f"out={tmp_path / 'val.json'}"])
     record = json.loads((tmp_path / "val.json").read_text())
     assert record["data_split"] == "val" and record["scores"]["psnr"]["n_real"] == 8
-    val_clips = torch.cat([x for x, _ in val.train_dataloader()])
+    val_clips = torch.stack([val.dataset[i][0] for i in range(8)])
     with torch.no_grad():
         pred = load_checkpoint(ckpt).predict(val_clips[:, :, :4], 1).numpy()
     mse = ((pred[:, :, 0] - val_clips[:, :, 4].numpy()) ** 2).mean(axis=(1, 2, 3))

@@ -1,25 +1,39 @@
-"""Checkpoints on gan_lab's own iteration counter."""
+"""Checkpoints on gan_lab's own iteration counter, and when a stop signal arrives."""
 
 from __future__ import annotations
 
-import os
+import logging
+import signal
+import threading
 from pathlib import Path
 
 import lightning as L
+import torch
+
+from gan_lab.callbacks.base import IterationCallback
+from gan_lab.files import atomic_path
+
+log = logging.getLogger(__name__)
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 def save_checkpoint_atomic(trainer: L.Trainer, path: Path) -> None:
     """``trainer.save_checkpoint`` to ``path`` through a temporary file beside it, renamed on
     the global-zero process, so ``path`` is never left half-written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    trainer.save_checkpoint(tmp, weights_only=False)
-    if trainer.is_global_zero:
-        os.replace(tmp, path)
+    with atomic_path(path, rename=trainer.is_global_zero) as tmp:
+        trainer.save_checkpoint(tmp, weights_only=False)
 
 
-class IterationCheckpoint(L.Callback):
-    """Writes ``<dirpath>/last.ckpt`` every ``every`` iterations and when training ends.
+class IterationCheckpoint(IterationCallback):
+    """Writes ``<dirpath>/last.ckpt`` every ``every`` iterations, when training ends, and when
+    SIGTERM (what SLURM and Kubernetes send before preempting a job) or SIGINT (Ctrl-C) arrives.
+
+    A signal lets the current D update finish, writes the checkpoint of that state and stops
+    training; ``gan-lab train`` then exits with ``128 + signal`` (143 for SIGTERM, 130 for
+    SIGINT), and ``resume=<dirpath>/last.ckpt`` continues exactly where it stopped. A second
+    Ctrl-C stops at once, without a checkpoint. Under data parallelism the processes agree on
+    the signal at every D update, so all of them stop at the same one.
 
     The file is replaced atomically (written beside, then renamed), so an interrupted write
     or a run that diverges never leaves a broken or NaN ``last.ckpt`` behind: an exception
@@ -29,25 +43,54 @@ class IterationCheckpoint(L.Callback):
     """
 
     def __init__(self, dirpath: str, every: int = 1000) -> None:
-        if every < 1:
-            raise ValueError(f"callbacks.checkpoint.every must be >= 1, got {every}")
+        super().__init__(every, "callbacks.checkpoint")
         self.dirpath = Path(dirpath)
-        self.every = every
-        self._saved_at: int | None = None
+        self._signal: int | None = None
+        self._previous: dict[int, object] = {}
 
     @property
     def last_path(self) -> Path:
         return self.dirpath / "last.ckpt"
 
-    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-        it = pl_module.iteration
-        if it > 0 and it % self.every == 0 and it != self._saved_at:
-            self.save(trainer, it)
-
-    def on_train_end(self, trainer, pl_module) -> None:
-        if pl_module.iteration != self._saved_at:
-            self.save(trainer, pl_module.iteration)
-
-    def save(self, trainer: L.Trainer, iteration: int) -> None:
+    def run(self, trainer: L.Trainer, pl_module) -> None:
         save_checkpoint_atomic(trainer, self.last_path)
-        self._saved_at = iteration
+
+    # -------------------------------------------------------------------------------- signals
+    def _on_signal(self, signum: int, frame) -> None:
+        if self._signal is not None and signum == signal.SIGINT:
+            raise KeyboardInterrupt  # the second Ctrl-C
+        self._signal = signum
+        log.warning("%s received: stopping after the current update, with a checkpoint "
+                    "(Ctrl-C again to stop at once)", signal.Signals(signum).name)
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        if threading.current_thread() is threading.main_thread():
+            for signum in STOP_SIGNALS:  # after Lightning's own SIGTERM handler, replacing it
+                self._previous[signum] = signal.signal(signum, self._on_signal)
+
+    def _restore_handlers(self) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous = {}
+
+    def teardown(self, trainer, pl_module, stage: str) -> None:
+        self._restore_handlers()
+
+    def _signal_everywhere(self, trainer: L.Trainer) -> int | None:
+        if trainer.world_size == 1:
+            return self._signal
+        flag = torch.tensor([self._signal or 0], device=trainer.strategy.root_device)
+        torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX)
+        return int(flag.item()) or None
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        signum = self._signal_everywhere(trainer)
+        if signum is None:
+            return super().on_train_batch_end(trainer, pl_module, outputs, batch, batch_idx)
+        self._restore_handlers()
+        pl_module.stopped_by = signum
+        self._run(trainer, pl_module)
+        trainer.should_stop = True
+        log.warning("stopped by %s at iteration %d (D update %d); checkpoint: %s",
+                    signal.Signals(signum).name, pl_module.iteration, pl_module.d_steps,
+                    self.last_path)

@@ -12,7 +12,9 @@ from pathlib import Path
 import lightning as L
 import torch
 
+from gan_lab.callbacks.base import IterationCallback
 from gan_lab.callbacks.checkpoint import save_checkpoint_atomic
+from gan_lab.checkpoints import preserved_rng
 from gan_lab.metrics.evaluation import EvalContext, Evaluator, Score, run_evaluators
 
 log = logging.getLogger(__name__)
@@ -32,7 +34,7 @@ def metric_mode(name: str) -> str:
     raise ValueError(f"cannot tell whether {name!r} improves upwards: set best_mode=min|max")
 
 
-class Evaluation(L.Callback):
+class Evaluation(IterationCallback):
     """Runs ``metrics`` (evaluators from ``conf/metrics/``) every ``every`` iterations and
     when training ends, on the EMA generator unless ``ema=false``.
 
@@ -60,8 +62,7 @@ class Evaluation(L.Callback):
         batch_size: int = 256,
         cache_dir: str | None = None,
     ) -> None:
-        if every < 1:
-            raise ValueError(f"callbacks.evaluation.every must be >= 1, got {every}")
+        super().__init__(every, "callbacks.evaluation")
         if best_mode not in (None, "min", "max"):
             raise ValueError(f"callbacks.evaluation.best_mode must be min or max, got {best_mode}")
         self.metrics = dict(metrics or {})
@@ -71,7 +72,6 @@ class Evaluation(L.Callback):
             )
         self.dirpath = Path(dirpath)
         self.checkpoint_dir = Path(checkpoint_dir)
-        self.every = every
         self.ema = ema
         self.seed = seed
         self.best = best
@@ -80,20 +80,14 @@ class Evaluation(L.Callback):
         self.cache_dir = cache_dir
         self.best_value: float | None = None
         self.best_iteration: int | None = None
-        self._evaluated_at: int | None = None
         self.last_scores: list[Score] = []
 
     @property
     def best_path(self) -> Path:
         return self.checkpoint_dir / "best.ckpt"
 
-    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-        it = pl_module.iteration
-        if self.metrics and it > 0 and it % self.every == 0 and it != self._evaluated_at:
-            self.evaluate(trainer, pl_module)
-
-    def on_train_end(self, trainer, pl_module) -> None:
-        if self.metrics and pl_module.iteration != self._evaluated_at:
+    def run(self, trainer: L.Trainer, pl_module) -> None:
+        if self.metrics:
             self.evaluate(trainer, pl_module)
 
     def evaluate(self, trainer: L.Trainer, pl_module) -> list[Score]:
@@ -107,8 +101,8 @@ class Evaluation(L.Callback):
             cache_dir=self.cache_dir,
             batch_size=self.batch_size,
         )
-        scores = run_evaluators(self.metrics, ctx)
-        self._evaluated_at = pl_module.iteration
+        with preserved_rng():
+            scores = run_evaluators(self.metrics, ctx)
         self.last_scores = scores
         values = {f"eval/{s.name}": s.value for s in scores}
         for key, value in values.items():

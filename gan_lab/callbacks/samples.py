@@ -8,6 +8,8 @@ import lightning as L
 from lightning.pytorch.loggers import TensorBoardLogger, WandbLogger
 from lightning.pytorch.utilities import rank_zero_only
 
+from gan_lab.callbacks.base import IterationCallback
+from gan_lab.checkpoints import preserved_rng
 from gan_lab.media import write_samples
 from gan_lab.sample import sampling_inputs
 
@@ -33,7 +35,7 @@ def log_media(trainer: L.Trainer, key: str, path: Path, iteration: int) -> None:
 DEFAULT_FORMATS = {"vector": "png", "image": "png", "video": "gif"}
 
 
-class SampleWriter(L.Callback):
+class SampleWriter(IterationCallback):
     """Every ``every`` iterations (and at the end) writes ``n`` samples from a fixed seed.
 
     Files go to ``<dirpath>/iter_<iteration>.<fmt>`` and to the loggers under ``samples``;
@@ -47,35 +49,23 @@ class SampleWriter(L.Callback):
         self, dirpath: str, every: int = 500, n: int = 64, seed: int = 0,
         fmt: str | None = None, ema: bool = True,
     ) -> None:
-        if every < 1:
-            raise ValueError(f"callbacks.samples.every must be >= 1, got {every}")
+        super().__init__(every, "callbacks.samples")
         self.dirpath = Path(dirpath)
-        self.every = every
         self.n = n
         self.seed = seed
         self.fmt = None if fmt is None else fmt.lstrip(".")
         self.ema = ema
-        self._written_at: int | None = None
         self._inputs: dict | None = None
         self.last_path: Path | None = None
 
-    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-        it = pl_module.iteration
-        if it > 0 and it % self.every == 0 and it != self._written_at:
-            self.write(trainer, pl_module)
-
-    def on_train_end(self, trainer, pl_module) -> None:
-        if pl_module.iteration != self._written_at:
-            self.write(trainer, pl_module)
-
     @rank_zero_only
-    def write(self, trainer: L.Trainer, pl_module) -> None:
+    def run(self, trainer: L.Trainer, pl_module) -> None:
         it = pl_module.iteration
-        if self._inputs is None:
-            self._inputs = sampling_inputs(pl_module, self.n)
-        samples = pl_module.sample(self.n, ema=self.ema, seed=self.seed, **self._inputs)
+        with preserved_rng():
+            if self._inputs is None:
+                self._inputs = sampling_inputs(pl_module, self.n)
+            samples = pl_module.sample(self.n, ema=self.ema, seed=self.seed, **self._inputs)
         fmt = self.fmt or DEFAULT_FORMATS[pl_module.spec.modality]
         path = write_samples(samples, pl_module.spec, self.dirpath / f"iter_{it:06d}.{fmt}")
         log_media(trainer, "samples", path, it)
-        self._written_at = it
         self.last_path = path

@@ -7,10 +7,10 @@ import csv
 from collections.abc import Sequence
 from pathlib import Path
 
-import lightning as L
+from gan_lab.callbacks.base import IterationCallback
 
 
-class ParameterTrace(L.Callback):
+class ParameterTrace(IterationCallback):
     """Writes ``iteration`` and the values of ``parameters`` (names in the module's
     ``named_parameters``, e.g. ``generator.theta``) to the CSV file ``path``: once before the
     first update (iteration 0) and after every ``every``-th iteration.
@@ -20,14 +20,11 @@ class ParameterTrace(L.Callback):
     """
 
     def __init__(self, path: str, parameters: Sequence[str], every: int = 1) -> None:
-        if every < 1:
-            raise ValueError(f"callbacks.trace.every must be >= 1, got {every}")
+        super().__init__(every, "callbacks.trace")
         if not parameters:
             raise ValueError("callbacks.trace.parameters names no parameter")
         self.path = Path(path)
         self.parameters = list(parameters)
-        self.every = every
-        self._traced_at: int | None = None
 
     def _values(self, pl_module) -> list[float]:
         named = dict(pl_module.named_parameters())
@@ -46,12 +43,10 @@ class ParameterTrace(L.Callback):
             if header:
                 writer.writerow(["iteration", *self.parameters])
             writer.writerow([pl_module.iteration, *self._values(pl_module)])
-        self._traced_at = pl_module.iteration
 
     def on_train_start(self, trainer, pl_module) -> None:
         self._write(pl_module, header=not self.path.is_file() or pl_module.iteration == 0)
+        self._done_at = pl_module.iteration
 
-    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-        it = pl_module.iteration
-        if it % self.every == 0 and it != self._traced_at:
-            self._write(pl_module)
+    def run(self, trainer, pl_module) -> None:
+        self._write(pl_module)

@@ -24,7 +24,6 @@ from torch.utils.data import DataLoader, Dataset
 
 from gan_lab.data.base import DataSpec, GANDataModule
 from gan_lab.data.clips import (
-    ClipStreamSampler,
     bouncing_trajectories,
     clip_rng,
     uint8_clip_to_model,
@@ -141,8 +140,9 @@ def bouncing_shapes_clip(
 class BouncingShapesDataset(Dataset):
     """Clips generated on the fly: item ``i`` is ``(x (3, T, H, W) in [-1, 1], y)``.
 
-    Item ``i`` is a function of ``(seed, i)``; any ``i >= 0`` is valid, ``len`` is the number
-    of clips per epoch. :meth:`clip` gives the metadata.
+    Item ``i`` is a function of ``(seed, i)``; any ``i >= 0`` is valid (training reads the
+    endless stream in order), ``len`` is the number of clips an evaluation draws its real
+    samples from. :meth:`clip` gives the metadata.
     """
 
     def __init__(
@@ -190,7 +190,8 @@ class BouncingShapesDataModule(GANDataModule):
         min_size, max_size: range of the shapes' box sides in pixels.
         speed: px per frame; ``None`` = 0.1 * (resolution - max_size).
         kinds: the shapes to draw from (any of "square", "circle", "triangle").
-        length: clips per epoch; every epoch draws new clips.
+        length: the clips an evaluation draws its real samples from; training reads the
+            endless stream of new clips.
 
     Attributes:
         spec: ``DataSpec((3, frames, R, R), num_classes=len(kinds))``; ``y`` = first shape's
@@ -247,8 +248,4 @@ class BouncingShapesDataModule(GANDataModule):
 
     def train_dataloader(self) -> DataLoader:
         self.setup("fit")
-        return self.training_loader(
-            self.dataset,
-            f"bouncing shapes has {len(self.dataset)} clips per epoch (length)",
-            sampler=ClipStreamSampler(len(self.dataset)),
-        )
+        return self.training_loader(self.dataset, "bouncing shapes (generated)", shuffle=False)

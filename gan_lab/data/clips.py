@@ -6,18 +6,14 @@
   velocity component reversed.
 * :func:`clip_rng`: the random stream of clip ``index`` of a data set, so any clip can be
   regenerated from ``(seed, stream, index)`` alone (in any DataLoader worker, in any order).
-* :class:`ClipStreamSampler`: indices ``epoch * length + i``: every epoch visits ``length``
-  new clips of the infinite deterministic stream, as on-the-fly generation would.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 
 import numpy as np
 import torch
-from torch.utils.data import Sampler
 
 
 def clip_rng(seed: int, stream: int, index: int) -> np.random.Generator:
@@ -87,30 +83,3 @@ def bouncing_trajectories(
         velocity = np.where(low | high, -velocity, velocity)
         positions[t], velocities[t] = position, velocity
     return positions, velocities
-
-
-class ClipStreamSampler(Sampler[int]):
-    """Epoch ``e`` yields the clip indices ``e * length, ..., (e + 1) * length - 1``.
-
-    The clips are independent draws, so their order needs no shuffling; each epoch brings new
-    ones. Lightning calls :meth:`set_epoch` before each epoch (a resumed run continues the
-    stream); without it, each pass over the sampler advances one epoch by itself.
-    """
-
-    def __init__(self, length: int) -> None:
-        if length < 1:
-            raise ValueError(f"length (clips per epoch) must be >= 1, got {length}")
-        self.length = length
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def __len__(self) -> int:
-        return self.length
-
-    def __iter__(self) -> Iterator[int]:
-        start = self.epoch * self.length
-        self.epoch += 1
-        return iter(range(start, start + self.length))
-

@@ -37,4 +37,5 @@ class DiracDataModule(GANDataModule):
         self.spec = DataSpec(shape=(1,), num_classes=0)
 
     def train_dataloader(self) -> DataLoader:
-        return DataLoader(DiracStream(self.batch_size), batch_size=None, num_workers=0)
+        return DataLoader(DiracStream(self.batch_size), batch_size=None, num_workers=0,
+                          generator=torch.Generator().manual_seed(self.seed))

@@ -33,7 +33,6 @@ from torch.utils.data import DataLoader, Dataset
 
 from gan_lab.data.base import DataSpec, GANDataModule
 from gan_lab.data.clips import (
-    ClipStreamSampler,
     area_downsample,
     bouncing_trajectories,
     clip_rng,
@@ -159,8 +158,9 @@ class MovingMNISTDataset(Dataset):
 
     With ``resolution``, the canvas is area-averaged down to ``resolution x resolution``.
 
-    Item ``i`` is a function of ``(seed, split, i)``; any ``i >= 0`` is valid (the stream is
-    infinite), ``len`` is the number of clips per epoch. :meth:`clip` gives the metadata.
+    Item ``i`` is a function of ``(seed, split, i)``; any ``i >= 0`` is valid (training reads
+    the endless stream in order), ``len`` is the number of clips an evaluation draws its real
+    samples from. :meth:`clip` gives the metadata.
     """
 
     def __init__(
@@ -287,8 +287,9 @@ class MovingMNISTDataModule(GANDataModule):
         resolution: frame size of the clips returned, averaged over blocks of the canvas (or
             the file's frames): 32 gives 64x64 clips at half resolution with the same motion;
             ``None`` keeps the canvas size.
-        length: clips per epoch; each epoch draws new clips (generated) / the first
-            ``length`` clips of the file (all of them when ``None`` or larger).
+        length: generated: the clips an evaluation draws its real samples from (training reads
+            the endless stream of new clips); from a file: its first ``length`` clips (all of
+            them when ``None`` or larger).
 
     Attributes:
         spec: ``DataSpec((1, frames, size, size), num_classes=10)`` (``size`` =
@@ -342,7 +343,7 @@ class MovingMNISTDataModule(GANDataModule):
             self.spec = DataSpec(shape=(1, frames, *self.dataset.frame_size), num_classes=0)
         else:
             if length is None or length < 1:
-                raise ValueError(f"length (clips per epoch) must be >= 1, got {length}")
+                raise ValueError(f"data.length must be >= 1, got {length}")
             size = canvas_size // downsampling_factor(canvas_size, resolution)
             self.spec = DataSpec(shape=(1, frames, size, size), num_classes=10)
 
@@ -368,8 +369,4 @@ class MovingMNISTDataModule(GANDataModule):
             self.setup("fit")
         if isinstance(self.dataset, MovingMNISTFileDataset):
             return self.training_loader(self.dataset, f"{self.path} has {len(self.dataset)} clips")
-        return self.training_loader(
-            self.dataset,
-            f"Moving MNIST has {len(self.dataset)} clips per epoch (length)",
-            sampler=ClipStreamSampler(len(self.dataset)),
-        )
+        return self.training_loader(self.dataset, "Moving MNIST (generated)", shuffle=False)

@@ -36,7 +36,10 @@ SCALE_MARGIN = 1.25
 class GaussianMixtureStream(IterableDataset):
     """Infinite stream of whole batches ``(x (B, 2) float32 in model space, y (B,) int64)``.
 
-    Deterministic given ``seed``; each (rank, dataloader worker) pair gets its own stream.
+    Deterministic given ``seed``; each (rank, dataloader worker) pair gets its own stream, and
+    batch ``b`` of the loader is the ``b // W``-th batch of worker ``b % W`` (the order in which
+    a DataLoader reads ``W`` workers). ``start`` skips the first ``start`` batches (a resumed
+    run) by drawing and discarding them.
     """
 
     def __init__(
@@ -47,8 +50,10 @@ class GaussianMixtureStream(IterableDataset):
         batch_size: int,
         seed: int,
         rank: int = 0,
+        start: int = 0,
     ) -> None:
         super().__init__()
+        self.start = start
         self.centers = centers
         self.std = std
         self.scale = scale
@@ -58,9 +63,11 @@ class GaussianMixtureStream(IterableDataset):
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         info = get_worker_info()
-        worker = 0 if info is None else info.id
+        worker, workers = (0, 1) if info is None else (info.id, info.num_workers)
         state = np.random.SeedSequence([self.seed, self.rank, worker]).generate_state(2)
         gen = torch.Generator().manual_seed(int(state[0]) << 32 | int(state[1]))
+        for _ in range(max(0, (self.start - worker + workers - 1) // workers)):
+            sample_mixture(self.centers, self.std, self.scale, self.batch_size, gen)
         while True:
             yield sample_mixture(self.centers, self.std, self.scale, self.batch_size, gen)
 
@@ -124,11 +131,12 @@ class GaussianMixtureDataModule(GANDataModule):
         return sample_mixture(self.centers, self.std, self.scale, n, generator)
 
     def train_dataloader(self) -> DataLoader:
-        rank = self.trainer.global_rank if self.trainer is not None else 0
         stream = GaussianMixtureStream(
-            self.centers, self.std, self.scale, self.batch_size, self.seed, rank
+            self.centers, self.std, self.scale, self.batch_size, self.seed, self.process()[0],
+            self.start_batch,
         )
-        return DataLoader(stream, batch_size=None, num_workers=self.num_workers)
+        return DataLoader(stream, batch_size=None, num_workers=self.num_workers,
+                          generator=torch.Generator().manual_seed(self.seed))
 
 
 def ring_centers(n: int = 8, radius: float = 1.0) -> list[tuple[float, float]]:

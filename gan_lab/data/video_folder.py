@@ -12,10 +12,10 @@ label 0 and ``num_classes`` is 0.
 
 A clip is ``frames`` frames taken every ``stride`` frames, starting at frame 0
 (``offset="first"``) or at a uniform random frame where the whole clip fits
-(``offset="random"``, drawn from torch's RNG: seeded per DataLoader worker by Lightning's
-``seed_everything(workers=True)``). Frames are resized (shorter side to ``resolution``, Lanczos)
-and centre-cropped to ``resolution`` squares, like :mod:`gan_lab.data.image_folder`. An epoch is
-one clip per video.
+(``offset="random"``, drawn from ``(seed, video, position in the training stream)``, so a resumed
+run reads the same clips). Frames are resized (shorter side to ``resolution``, Lanczos)
+and centre-cropped to ``resolution`` squares, like :mod:`gan_lab.data.image_folder`. A pass over
+the data set is one clip per video.
 
 Robustness: at ``setup`` every video is probed (opened, its first frame decoded, its frames
 counted); corrupt, empty and too short videos are skipped, counted and reported in one warning.
@@ -60,6 +60,7 @@ from gan_lab.data.image_folder import (
     shorter_side_size,
     warn_ignored,
 )
+from gan_lab.files import atomic_write_text
 
 if TYPE_CHECKING:  # PyAV is imported where a video is decoded (~0.2 s of start-up otherwise)
     import av
@@ -223,11 +224,8 @@ def load_index(path: Path) -> dict[str, VideoInfo]:
 
 def save_index(path: Path, root: Path, infos: list[VideoInfo]) -> None:
     """Write the index atomically (a temporary file renamed into place)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     data = {"version": INDEX_VERSION, "root": str(root), "videos": [asdict(i) for i in infos]}
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=0))
-    os.replace(tmp, path)
+    atomic_write_text(json.dumps(data, indent=0), path)
 
 
 class ClipDecodeError(RuntimeError):
@@ -319,7 +317,9 @@ def decode_frame_folder_clip(
 
 
 class VideoClipDataset(Dataset):
-    """One clip per video: item ``i`` is ``(x (C, T, R, R) in [-1, 1], label)``.
+    """One clip per video: item ``i`` (or ``(i, position)``, the sample's place in the training
+    stream) is ``(x (C, T, R, R) in [-1, 1], label)``; a random offset is drawn from
+    ``(seed, i, position)``.
 
     Attributes:
         failures: clips that failed to decode in this process (each replaced by another).
@@ -335,7 +335,9 @@ class VideoClipDataset(Dataset):
         offset: str,
         resolution: int,
         channels: int,
+        seed: int = 0,
     ) -> None:
+        self.seed = seed
         self.root = root
         self.videos = videos
         self.labels = labels
@@ -353,11 +355,12 @@ class VideoClipDataset(Dataset):
     def __len__(self) -> int:
         return len(self.videos)
 
-    def clip_start(self, i: int) -> int:
+    def clip_start(self, i: int, position: int = -1) -> int:
         room = self.num_frames[i] - self.span
         if self.offset == "first" or room <= 0:
             return 0
-        return int(torch.randint(room + 1, ()).item())
+        rng = np.random.default_rng([self.seed, i, position + 1])
+        return int(rng.integers(room + 1))
 
     def read_clip(self, i: int, start: int) -> np.ndarray:
         """Clip of video ``i`` from frame ``start``: uint8 ``(C, T, R, R)``."""
@@ -391,13 +394,14 @@ class VideoClipDataset(Dataset):
                 self.root / self.videos[i].path, start, err, self.failures,
             )
 
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def __getitem__(self, key: int | tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
+        index, position = key if isinstance(key, tuple) else (key, -1)
         n = len(self.videos)
         for attempt in range(n):
             i = (index + attempt) % n
             if i in self.broken:
                 continue
-            for start in dict.fromkeys((self.clip_start(i), 0)):  # drawn start, then frame 0
+            for start in dict.fromkeys((self.clip_start(i, position), 0)):  # drawn, then 0
                 try:
                     video = self.read_clip(i, start)
                 except Exception as err:  # corrupt data raises many kinds of errors
@@ -576,7 +580,7 @@ class VideoFolderDataModule(GANDataModule):
                               stacklevel=2)
         self.dataset = VideoClipDataset(
             self.root, self.videos, self.labels, self.frames, self.stride, self.offset,
-            self.resolution, self.channels,
+            self.resolution, self.channels, self.seed,
         )
         log.info("%s: %d videos (%d probed, %d from the index %s)", self.root, len(self.videos),
                  self.probed, len(paths) - self.probed, self.index_file)
@@ -586,5 +590,6 @@ class VideoFolderDataModule(GANDataModule):
             self.setup("fit")
         return self.training_loader(
             self.dataset,
-            f"{self.root} has {len(self.dataset)} usable videos (an epoch is one clip per video)",
+            f"{self.root} has {len(self.dataset)} usable videos (a pass is one clip per video)",
+            positions=True,
         )

@@ -18,7 +18,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from gan_lab.metrics.features.base import atomic_save, cache_dir
+from gan_lab.files import atomic_save
+from gan_lab.metrics.features.base import cache_dir
 
 # Data settings that change how batches are served, not which samples exist.
 LOADER_KEYS = {"batch_size", "num_workers"}

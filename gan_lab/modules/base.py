@@ -8,6 +8,7 @@ import lightning as L
 import torch
 from torch import nn
 
+from gan_lab.checkpoints import restore_rng_state, rng_state
 from gan_lab.data.base import DataSpec
 from gan_lab.losses import (
     AdversarialLoss,
@@ -45,6 +46,13 @@ class GANModule(L.LightningModule):
     **EMA.** ``generator_ema`` is a frozen copy of G (buffers included), updated after every G
     step with the decay of :meth:`current_ema_decay` (a plain copy until ``ema_start``), saved
     in checkpoints and used by :meth:`sample` by default.
+
+    **Checkpoints** hold everything the next D update depends on: the nets, the EMA, the
+    optimizers and schedulers (Lightning's part), the counters and every process's random state
+    (torch CPU and CUDA, numpy, Python), restored when training starts again; the data stream's
+    position is ``d_steps`` (one real batch per D update). Under data parallelism, every
+    buffer (BatchNorm statistics, spectral-norm vectors, LeCam anchors) is averaged across
+    processes after every iteration, so all processes hold the same model.
 
     **Discriminator inputs.** Every discriminator sees real and generated batches through
     :meth:`discriminator_inputs` (a scheme's packing, view or pyramid, and the DiffAugment of
@@ -112,6 +120,9 @@ class GANModule(L.LightningModule):
         self.d_steps = 0
         #: The resolved run configuration, stored in every checkpoint (set by ``gan_lab.train``).
         self.run_config: dict | None = None
+        #: The signal (SIGTERM, SIGINT) that stopped training early, if one did.
+        self.stopped_by: int | None = None
+        self._resumed_rng: list | None = None
 
     # ----------------------------------------------------------------- what subclasses define
     def fake_for(self, real: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -289,6 +300,8 @@ class GANModule(L.LightningModule):
         self.log_dict(logs, on_step=True, on_epoch=False, batch_size=len(real))
 
     def _end_iteration(self) -> None:
+        if self.trainer.world_size > 1:
+            self._average_buffers()
         if self.generator_ema is not None:
             ema_update_(self.generator_ema, self.generator, self.current_ema_decay())
         schedulers = self.lr_schedulers()
@@ -297,6 +310,21 @@ class GANModule(L.LightningModule):
                 scheduler.step()
         if self.max_iterations is not None and self.iteration >= self.max_iterations:
             self.trainer.should_stop = True
+
+    @torch.no_grad()
+    def _average_buffers(self) -> None:
+        """Every floating-point buffer of G and the Ds averaged across processes (one
+        all-reduce), so that BatchNorm statistics and the like agree everywhere (SyncBatchNorm,
+        ``trainer.sync_batchnorm``, is the GPU alternative for BatchNorm)."""
+        buffers = [b for net in (self.generator, *self.discriminators.values())
+                   for b in net.buffers() if b.is_floating_point()]
+        if not buffers:
+            return
+        flat = torch.cat([b.reshape(-1).float() for b in buffers])
+        torch.distributed.all_reduce(flat)
+        flat /= self.trainer.world_size
+        for b, value in zip(buffers, flat.split([b.numel() for b in buffers]), strict=True):
+            b.copy_(value.view_as(b))
 
     def current_ema_decay(self) -> float:
         """EMA decay after the current iteration: 0 (a copy) until ``ema_start``, then
@@ -320,17 +348,40 @@ class GANModule(L.LightningModule):
 
     # --------------------------------------------------------------------------- checkpoints
     def on_save_checkpoint(self, checkpoint: dict) -> None:
+        """Called on every process (the file is written by the first)."""
+        states = [rng_state()]
+        if self.trainer is not None and self.trainer.world_size > 1:
+            states = [None] * self.trainer.world_size
+            torch.distributed.all_gather_object(states, rng_state())
         checkpoint["gan_lab"] = {
             "iteration": self.iteration,
             "images_seen": self.images_seen,
             "d_steps": self.d_steps,
             "spec": self.spec.to_dict(),
             "config": self.run_config,
+            "rng": states,
         }
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
+        """Counters now; the random states when training starts (:meth:`on_train_start`). The
+        run config stays the one the module was built with (a resumed run records its own)."""
         state = checkpoint["gan_lab"]
         self.iteration = state["iteration"]
         self.images_seen = state["images_seen"]
         self.d_steps = state["d_steps"]
-        self.run_config = state.get("config")
+        self._resumed_rng = state.get("rng")
+
+    def on_train_start(self) -> None:
+        if self._resumed_rng:
+            states, rank = self._resumed_rng, self.global_rank
+            if len(states) != self.trainer.world_size:
+                raise ValueError(
+                    f"the checkpoint holds the random states of {len(states)} process(es); "
+                    f"this run has {self.trainer.world_size}: resume with as many"
+                )
+            restore_rng_state(states[rank])
+            self._resumed_rng = None
+
+    def on_train_end(self) -> None:
+        # under ddp_spawn the main process reads its results from here, not from the module
+        self.trainer.callback_metrics["iteration"] = torch.tensor(float(self.iteration))

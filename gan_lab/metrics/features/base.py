@@ -20,6 +20,8 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
+from gan_lab.files import atomic_save
+
 CACHE_ENV = "GAN_LAB_CACHE"
 
 
@@ -49,14 +51,6 @@ def state_sha256(state: Mapping[str, Tensor]) -> str:
         digest.update(f"{key}:{t.dtype}:{tuple(value.shape)};".encode())
         digest.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
     return digest.hexdigest()
-
-
-def atomic_save(obj: object, path: Path) -> None:
-    """``torch.save`` to ``path`` through a temporary file, so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
 
 
 class FeatureNetwork(nn.Module):

@@ -21,9 +21,9 @@ from omegaconf import OmegaConf
 from torch import Tensor
 
 from gan_lab.build import load_checkpoint
+from gan_lab.data.base import first_samples
 from gan_lab.metrics import FVD, EvalContext, PredictionQuality, Score
 from gan_lab.metrics.features import mmnistnet
-from gan_lab.sample import context_clips
 
 
 class StandIn:
@@ -77,7 +77,7 @@ def prediction_baselines(ckpt: str) -> dict[str, list[Score]]:
 
 def real_clip_fvd(ckpt: str, n: int = 2048) -> list[Score]:
     data_cfg = dict(load_checkpoint(ckpt).run_config["data"])
-    held_out = context_clips(dict(data_cfg, length=n), n, split="val")[:, :, :16]
+    held_out = first_samples(dict(data_cfg, length=n), n, split="val")[:, :, :16]
     ctx = EvalContext(module=StandIn(clips=held_out), datamodule=_datamodule(data_cfg),
                       data_config=data_cfg)
     return FVD(mmnistnet, n_fake=n, n_real=n, frames=16)(ctx)

@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from gan_lab.text import flatten
+
 __all__ = [
     "CheckpointError",
     "changed_keys",
@@ -68,7 +70,7 @@ def read_checkpoint(path: str | Path, trust: bool = False,
     try:
         checkpoint = torch.load(path, map_location=map_location, weights_only=not trust)
     except pickle.UnpicklingError as err:
-        if "Weights only load failed" in str(err):
+        if "global" in str(err).lower():  # it names a class or function to import: code
             raise CheckpointError(
                 f"{path} holds Python objects that only a full unpickling can read, and "
                 "unpickling runs code named in the file, so it was refused (gan_lab's own "
@@ -86,22 +88,12 @@ def read_checkpoint(path: str | Path, trust: bool = False,
     return checkpoint
 
 
-def _flat(d: Mapping, prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in d.items():
-        if isinstance(value, Mapping) and value:
-            out.update(_flat(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
-
-
 def changed_keys(stored: Mapping, composed: Mapping) -> list[tuple[str, Any, Any]]:
     """``(key, stored value, composed value)`` for every experiment key that differs between a
     checkpoint's stored config and the composed one (flat keys, sorted; :data:`ABSENT` where a
     config lacks the key)."""
     def experiment(cfg: Mapping) -> dict[str, Any]:
-        return {k: v for k, v in _flat({k: cfg.get(k) for k in EXPERIMENT_KEYS}).items()
+        return {k: v for k, v in flatten({k: cfg.get(k) for k in EXPERIMENT_KEYS}).items()
                 if k not in MAY_CHANGE}
 
     a, b = experiment(stored), experiment(composed)

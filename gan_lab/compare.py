@@ -22,6 +22,8 @@ from typing import Any
 
 import yaml
 
+from gan_lab.text import flatten
+from gan_lab.text import format_table as text_table
 from gan_lab.wandb_offline import find_offline_runs, read_offline_run
 
 __all__ = ["Run", "load_run", "find_runs", "compare", "mean_se", "format_table", "plot_metric"]
@@ -51,18 +53,6 @@ class Run:
     @property
     def label(self) -> str:
         return str(self.config.get("name") or self.path.name)
-
-
-def flatten(d: dict, prefix: str = "") -> dict[str, Any]:
-    """``{"a": {"b": 1}}`` → ``{"a.b": 1}``."""
-    out: dict[str, Any] = {}
-    for key, value in d.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict) and value:
-            out.update(flatten(value, f"{name}."))
-        else:
-            out[name] = value
-    return out
 
 
 def _number(value: Any) -> float | None:
@@ -248,11 +238,7 @@ def format_table(keys: Sequence[str], metrics: Sequence[str], rows: Sequence[Row
         header.insert(0, "run")
         for cells, row in zip(lines, rows, strict=True):
             cells.insert(0, row.runs[0].label)
-    widths = [max(len(c) for c in col) for col in zip(header, *lines, strict=True)]
-    out = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-           for r in [header, *lines]]
-    out.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(out)
+    return text_table(header, lines)
 
 
 def plot_metric(runs: Sequence[Run], metric: str, out: str | Path) -> Path:

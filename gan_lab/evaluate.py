@@ -11,6 +11,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from gan_lab.build import load_checkpoint
 from gan_lab.metrics.evaluation import EvalContext, Score, run_evaluators, write_metrics_json
+from gan_lab.text import format_table as text_table
 
 
 def evaluate(cfg: DictConfig) -> tuple[list[Score], Path]:
@@ -62,11 +63,7 @@ def format_table(scores: list[Score]) -> str:
          str(s.card["iteration"]), str(s.card["seed"]))
         for s in scores
     ]
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-             for r in [header, *rows]]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return text_table(header, rows)
 
 
 def _dash(value) -> str:

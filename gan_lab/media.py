@@ -159,6 +159,8 @@ def write_mp4(
 
 
 VIDEO_WRITERS = {".gif": write_gif, ".mp4": write_mp4}
+#: The suffixes of :func:`write_samples`.
+SAMPLE_FORMATS = {".npy", ".png", *VIDEO_WRITERS}
 
 
 def save_png(array: np.ndarray, path: str | Path) -> Path:

@@ -26,6 +26,7 @@ from gan_lab.build import build_module
 from gan_lab.checkpoints import CheckpointError, changed_keys, read_checkpoint
 from gan_lab.loggers import close_wandb, fix_wandb_run_id, prepare_wandb, summarize_wandb
 from gan_lab.modules.base import DivergenceError
+from gan_lab.text import flatten
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +138,7 @@ def _fit(cfg: DictConfig) -> dict[str, float]:
     try:
         prepare_wandb(loggers)
         for logger in loggers:
-            logger.log_hyperparams(_flat(module.run_config))
+            logger.log_hyperparams(flatten(module.run_config))
         log.info("run folder: %s", out)
         trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("resume"),
                     weights_only=not cfg.trust_checkpoint)
@@ -158,18 +159,6 @@ def _fit(cfg: DictConfig) -> dict[str, float]:
         log.warning("interrupted at iteration %d: continue with resume=%s", module.iteration, last)
         raise TrainingInterrupted(module.stopped_by, module.iteration, last)
     return metrics
-
-
-def _flat(d: dict, prefix: str = "") -> dict:
-    """``{"a": {"b": 1}}`` → ``{"a.b": 1}``, lists kept as values."""
-    flat = {}
-    for key, value in d.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(_flat(value, f"{name}."))
-        else:
-            flat[name] = value
-    return flat
 
 
 def run(cfg: DictConfig) -> float | None:

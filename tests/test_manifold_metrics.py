@@ -10,7 +10,6 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from gan_lab.callbacks.evaluation import metric_mode
 from gan_lab.data.base import DataSpec, GANDataModule
 from gan_lab.metrics import (
     FID,
@@ -233,7 +232,7 @@ def test_prdc_evaluator_values_cards_and_the_cache_it_shares_with_fid(tmp_path, 
         assert CARD_FIELDS <= set(s.card) and s.card["metric"] == s.name
         assert (s.card["k"], s.card["n_real"], s.card["n_fake"]) == (k, 60, 50)
         assert (s.card["feature_network"], s.card["seed"], s.card["iteration"]) == ("pool", 3, 7)
-        assert s.card["ema"] is False and metric_mode(s.name) == "max"
+        assert s.card["ema"] is False and s.higher_is_better
     # the real features were cached; PRDC again and FID on the same real samples read them
     again = PRDC(factory, n_fake=50, n_real=60)(_ctx(fake, dm, cache, data_config={"n": 90}))
     assert [s.value for s in again] == [s.value for s in scores]

@@ -19,21 +19,6 @@ from gan_lab.metrics.evaluation import EvalContext, Evaluator, Score, run_evalua
 
 log = logging.getLogger(__name__)
 
-# Direction of improvement of the names metrics report (prefix match for fid10k, kid_mnistnet…).
-HIGHER_IS_BETTER = {"modes": True, "high_quality": True, "is": True}
-HIGHER_PREFIXES = ("is", "psnr", "ssim", "precision", "recall", "density", "coverage")
-LOWER_IS_BETTER = ("fid", "kid", "fvd", "reverse_kl", "kl")
-
-
-def metric_mode(name: str) -> str:
-    """``"max"`` or ``"min"``: which way metric ``name`` improves."""
-    if name in HIGHER_IS_BETTER or name.startswith(HIGHER_PREFIXES):
-        return "max"
-    if name.startswith(LOWER_IS_BETTER):
-        return "min"
-    raise ValueError(f"cannot tell whether {name!r} improves upwards: set best_mode=min|max")
-
-
 class Evaluation(IterationCallback):
     """Runs ``metrics`` (evaluators from ``conf/metrics/``) every ``every`` iterations and
     when training ends, on the EMA generator unless ``ema=false``.
@@ -42,8 +27,8 @@ class Evaluation(IterationCallback):
     ``trainer.callback_metrics`` (so ``train()`` returns the final values to sweepers), and,
     with its protocol card, to ``<dirpath>/metrics.jsonl``. When ``best`` names a reported
     metric, ``<checkpoint_dir>/best.ckpt`` holds the checkpoint of its best value so far
-    (``best_mode`` min/max; inferred from the name when null). With no metrics the callback
-    does nothing.
+    (``best_mode`` min/max; when null, the metric's own direction,
+    ``Score.higher_is_better``). With no metrics the callback does nothing.
 
     Args:
         cache_dir: gan_lab's cache folder (null: ``$GAN_LAB_CACHE`` or ``~/.cache/gan_lab``).
@@ -75,7 +60,7 @@ class Evaluation(IterationCallback):
         self.ema = ema
         self.seed = seed
         self.best = best
-        self.best_mode = best_mode or (metric_mode(best) if best else None)
+        self.best_mode = best_mode
         self.batch_size = batch_size
         self.cache_dir = cache_dir
         self.best_value: float | None = None
@@ -129,6 +114,12 @@ class Evaluation(IterationCallback):
                 f"reported: {sorted(by_name)}"
             )
         value = by_name[self.best]
+        if self.best_mode is None:
+            higher = next(s.higher_is_better for s in scores if s.name == self.best)
+            if higher is None:
+                raise ValueError(f"{self.best!r} has no direction of improvement: set "
+                                 "callbacks.evaluation.best_mode=min|max")
+            self.best_mode = "max" if higher else "min"
         if math.isnan(value):
             return
         better = (

@@ -11,7 +11,6 @@ from lightning.pytorch.utilities import rank_zero_only
 from gan_lab.callbacks.base import IterationCallback
 from gan_lab.checkpoints import preserved_rng
 from gan_lab.media import write_samples
-from gan_lab.sample import sampling_inputs
 
 
 def log_media(trainer: L.Trainer, key: str, path: Path, iteration: int) -> None:
@@ -63,7 +62,7 @@ class SampleWriter(IterationCallback):
         it = pl_module.iteration
         with preserved_rng():
             if self._inputs is None:
-                self._inputs = sampling_inputs(pl_module, self.n)
+                self._inputs = pl_module.sampling_inputs(self.n)
             samples = pl_module.sample(self.n, ema=self.ema, seed=self.seed, **self._inputs)
         fmt = self.fmt or DEFAULT_FORMATS[pl_module.spec.modality]
         path = write_samples(samples, pl_module.spec, self.dirpath / f"iter_{it:06d}.{fmt}")

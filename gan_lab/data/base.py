@@ -12,7 +12,7 @@ which belongs to the training step.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
@@ -127,3 +127,26 @@ class GANDataModule(L.LightningDataModule):
             # the workers' base seed comes from here, not from torch's global generator
             generator=torch.Generator().manual_seed(self.seed),
         )
+
+
+def first_samples(data_config: Mapping, n: int, split: str = "val") -> torch.Tensor:
+    """The first ``n`` samples ``(n, *shape)`` of the training stream of the data set of a run's
+    ``data`` config, rebuilt on ``split`` when it has that option (Moving MNIST, MNIST: the
+    validation split by default, data the model never trained on); a data set without splits
+    (a folder of videos) gives its own. Generated data sets give the same samples every time."""
+    from hydra.utils import instantiate
+    from omegaconf import OmegaConf
+
+    cfg = OmegaConf.create(dict(data_config))
+    if "split" in cfg:
+        cfg.split = split
+    if "num_workers" in cfg:
+        cfg.num_workers = 0
+    datamodule = instantiate(cfg, _convert_="all")
+    datamodule.setup("fit")
+    batches = []
+    for x, _ in datamodule.train_dataloader():  # endless: stops once n samples are in
+        batches.append(x)
+        if sum(len(b) for b in batches) >= n:
+            return torch.cat(batches)[:n]
+    raise AssertionError("unreachable: the training stream is endless")

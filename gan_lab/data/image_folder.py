@@ -3,7 +3,9 @@
 Each image is converted to RGB (``channels=3``) or greyscale (``channels=1``), its shorter side
 resized to ``resolution`` with Lanczos filtering, then centre-cropped to a square, as in the
 ``center-crop`` transform of StyleGAN2-ADA's ``dataset_tool.py`` (Karras et al., 2020,
-arXiv:2006.06676).
+arXiv:2006.06676). 16-bit and 32-bit images are scaled to 8 bits (not clipped); images with
+transparency (RGBA, LA, palettes with a transparent colour) are composited over black, the
+background of the generated data sets; greyscale images become RGB by repeating the channel.
 
 Labels: when ``root`` has sub-folders (names starting with "." are ignored), each first-level
 sub-folder is a class (sorted by name, label = index) and its images are found recursively;
@@ -62,8 +64,11 @@ class UInt8ImageDataset(Dataset):
 def folder_root(root: str, what: str) -> Path:
     """``root`` with ``~`` expanded; ``FileNotFoundError`` naming it when it is no folder."""
     path = Path(os.path.expanduser(str(root)))
+    if path.is_symlink() and not path.exists():
+        raise FileNotFoundError(f"{what} {path} is a symbolic link that leads nowhere (a loop or "
+                                "a dangling link): point data.root at the folder itself")
     if not path.is_dir():
-        raise FileNotFoundError(f"{what} not found: {path}")
+        raise FileNotFoundError(f"{what} not found: {path} (data.root)")
     return path
 
 
@@ -94,8 +99,20 @@ def warn_ignored(root: Path, ignored: Sequence[Path], what: str) -> None:
         )
 
 
+def entry_is(entry: os.DirEntry, kind: str) -> bool:
+    """Whether ``entry`` is a ``"dir"`` or a ``"file"``; a symbolic link that leads nowhere (a
+    loop, a dangling link) is neither, and is reported."""
+    try:
+        return entry.is_dir() if kind == "dir" else entry.is_file()
+    except OSError as err:
+        warnings.warn(f"{entry.path}: ignored, a symbolic link that leads nowhere ({err.strerror})",
+                      stacklevel=3)
+        return False
+
+
 def _class_dirs(root: Path) -> list[str]:
-    return sorted(e.name for e in os.scandir(root) if e.is_dir() and not e.name.startswith("."))
+    return sorted(e.name for e in os.scandir(root)
+                  if not e.name.startswith(".") and entry_is(e, "dir"))
 
 
 def _find_images(folder: Path, extensions: tuple[str, ...]) -> list[Path]:
@@ -116,11 +133,29 @@ def shorter_side_size(width: int, height: int, resolution: int) -> tuple[int, in
     return max(resolution, round(width * s)), max(resolution, round(height * s))
 
 
+def to_8bit(im: Image.Image, channels: int) -> Image.Image:
+    """``im`` as 8-bit RGB (``channels=3``) or L: high-bit-depth greyscale scaled by its
+    format's range, transparency composited over black."""
+    if im.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        a = np.asarray(im)
+        top = 65535.0 if im.mode.startswith("I;16") or (im.mode == "I" and a.max() > 255) else (
+            1.0 if im.mode == "F" else 255.0)
+        im = Image.fromarray(np.clip(np.asarray(a, np.float64) / top * 255 + 0.5, 0, 255)
+                             .astype(np.uint8), "L")
+    if im.mode == "P" and "transparency" in im.info:
+        im = im.convert("RGBA")
+    if im.mode in ("RGBA", "LA", "PA", "La", "RGBa"):
+        rgba = im.convert("RGBA")
+        black = Image.new("RGBA", rgba.size, (0, 0, 0, 255))
+        im = Image.alpha_composite(black, rgba)
+    return im.convert("RGB" if channels == 3 else "L")
+
+
 def load_image(path: str | Path, resolution: int, channels: int) -> np.ndarray:
     """Decode one file: shorter side to ``resolution`` (Lanczos), centre crop; (C, R, R) uint8."""
     with Image.open(path) as im:
         im.draft("RGB" if channels == 3 else "L", (resolution, resolution))  # JPEG: cheap scale
-        im = im.convert("RGB" if channels == 3 else "L")
+        im = to_8bit(im, channels)
     w, h = im.size
     nw, nh = shorter_side_size(w, h, resolution)
     if (nw, nh) != (w, h):
@@ -179,7 +214,7 @@ class ImageFolderDataModule(GANDataModule):
         self.ignored = [
             self.root / e.name
             for e in sorted(os.scandir(self.root), key=lambda e: e.name)
-            if e.is_file() and os.path.splitext(e.name)[1].lower() in self.extensions
+            if entry_is(e, "file") and os.path.splitext(e.name)[1].lower() in self.extensions
         ]
         warn_ignored(self.root, self.ignored, "image(s)")
         return files_by_class(

@@ -53,6 +53,7 @@ from torch.utils.data import DataLoader, Dataset
 from gan_lab.data.base import DataSpec, GANDataModule
 from gan_lab.data.clips import uint8_clip_to_model
 from gan_lab.data.image_folder import (
+    entry_is,
     files_by_class,
     folder_root,
     load_image,
@@ -115,14 +116,14 @@ def frame_files(folder: Path) -> list[Path]:
     names = [
         e.name
         for e in os.scandir(folder)
-        if e.is_file() and _has_extension(e.name, FRAME_EXTENSIONS)
+        if entry_is(e, "file") and _has_extension(e.name, FRAME_EXTENSIONS)
     ]
     return [folder / n for n in sorted(names, key=natural_key)]
 
 
 def is_frame_folder(folder: Path) -> bool:
     return any(
-        e.is_file() and _has_extension(e.name, FRAME_EXTENSIONS) for e in os.scandir(folder)
+        entry_is(e, "file") and _has_extension(e.name, FRAME_EXTENSIONS) for e in os.scandir(folder)
     )
 
 
@@ -476,7 +477,8 @@ class VideoFolderDataModule(GANDataModule):
             (
                 e.name
                 for e in os.scandir(self.root)
-                if e.is_dir() and not e.name.startswith(".") and not is_frame_folder(Path(e.path))
+                if entry_is(e, "dir") and not e.name.startswith(".")
+                and not is_frame_folder(Path(e.path))
             ),
             key=natural_key,
         )
@@ -502,8 +504,9 @@ class VideoFolderDataModule(GANDataModule):
             (
                 self.root / e.name
                 for e in os.scandir(self.root)
-                if (e.is_file() and _has_extension(e.name, self.extensions))
-                or (e.is_dir() and not e.name.startswith(".") and e.name not in self.classes)
+                if (entry_is(e, "file") and _has_extension(e.name, self.extensions))
+                or (entry_is(e, "dir") and not e.name.startswith(".")
+                    and e.name not in self.classes)
             ),
             key=lambda p: natural_key(p.name),
         )

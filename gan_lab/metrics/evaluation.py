@@ -118,7 +118,8 @@ class EvalContext:
         Finite data sets: the first ``n`` of a permutation seeded with ``seed``. Streams
         (toy mixtures, generated videos): the first ``n`` samples of each process's stream.
         """
-        loader = self.datamodule.train_dataloader()
+        with self.datamodule.from_start():  # the same real samples wherever training is
+            loader = self.datamodule.train_dataloader()
         dataset = loader.dataset
         if isinstance(dataset, IterableDataset):
             if n is None:
@@ -150,11 +151,17 @@ def _take(loader, n: int) -> Iterator[Tensor]:
 
 @dataclass(frozen=True)
 class Score:
-    """One metric value and its protocol card."""
+    """One metric value and its protocol card.
+
+    Attributes:
+        higher_is_better: the direction in which the metric improves (``None`` for values that
+            have none, such as a standard deviation over subsets).
+    """
 
     name: str
     value: float
     card: dict[str, Any]
+    higher_is_better: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"value": self.value, **self.card}

@@ -81,4 +81,5 @@ class PredictionQuality:
         for m in ("psnr", "ssim"):
             values[m] = sum(values[f"{m}_frame{i + 1}"] for i in range(n)) / n
         fields = {"n_real": used, "context_frames": k, "frames": n}
-        return [Score(name, value, ctx.card(name, **fields)) for name, value in values.items()]
+        return [Score(name, value, ctx.card(name, **fields), True)
+                for name, value in values.items()]

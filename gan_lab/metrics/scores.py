@@ -61,6 +61,7 @@ class FeatureScore(_NetworkUser):
 
     kind = ""
     needs_real = True
+    higher_is_better = False
 
     def __init__(self, feature: FeatureFactory, n_fake: int = 10000,
                  n_real: int | None = None) -> None:
@@ -75,7 +76,7 @@ class FeatureScore(_NetworkUser):
         raise NotImplementedError
 
     def scores(self, value, name: str, card: dict) -> list[Score]:
-        return [Score(name, float(value), card)]
+        return [Score(name, float(value), card, self.higher_is_better)]
 
     def card_extra(self) -> dict:
         return {}
@@ -161,7 +162,7 @@ class KID(FeatureScore):
         mean, std = value
         # the subsets cannot be larger than the sample sets (see KernelDistance)
         card = {**card, "subset_size": min(self.subset_size, card["n_real"], card["n_fake"])}
-        return [Score(name, float(mean), card),
+        return [Score(name, float(mean), card, self.higher_is_better),
                 Score(f"{name}_std", float(std), {**card, "metric": f"{name}_std"})]
 
 
@@ -172,6 +173,7 @@ class IS(FeatureScore):
 
     kind = "is"
     needs_real = False
+    higher_is_better = True
 
     def __init__(self, feature: FeatureFactory, n_fake: int = 10000, splits: int = 10) -> None:
         super().__init__(feature, n_fake, None)
@@ -185,7 +187,7 @@ class IS(FeatureScore):
 
     def scores(self, value, name: str, card: dict) -> list[Score]:
         mean, std = value
-        return [Score(name, float(mean), card),
+        return [Score(name, float(mean), card, self.higher_is_better),
                 Score(f"{name}_std", float(std), {**card, "metric": f"{name}_std"})]
 
 
@@ -280,7 +282,7 @@ class PRDC(FeatureScore):
         protocol = name.removeprefix(self.kind)  # "10k", "_mnistnet", "_mmnistnet_16f"
         ks = (self.k_pr, self.k_pr, self.k_dc, self.k_dc)
         named = [f"{metric}{protocol}" for metric in self.METRICS]
-        return [Score(n, float(v), {**card, "metric": n, "k": k})
+        return [Score(n, float(v), {**card, "metric": n, "k": k}, True)
                 for n, v, k in zip(named, value, ks, strict=True)]
 
 
@@ -320,8 +322,8 @@ class ToyModes:
         fields = {"n_fake": self.n_fake, "num_modes": result.num_modes,
                   "threshold": f"{self.threshold} std"}
         return [
-            Score(name, float(getattr(result, name)), ctx.card(name, **fields))
-            for name in ("modes", "high_quality", "reverse_kl")
+            Score(name, float(getattr(result, name)), ctx.card(name, **fields), higher)
+            for name, higher in (("modes", True), ("high_quality", True), ("reverse_kl", False))
         ]
 
 
@@ -354,7 +356,7 @@ class StackedMNISTModes(_NetworkUser):
         fields = {**net.card(), "n_fake": self.n_fake, "num_modes": STACKED_MODES,
                   "classifier": net.name}
         return [
-            Score("modes", float((counts > 0).sum()), ctx.card("modes", **fields)),
-            Score("kl", kl_to_uniform(counts), ctx.card("kl", **fields)),
+            Score("modes", float((counts > 0).sum()), ctx.card("modes", **fields), True),
+            Score("kl", kl_to_uniform(counts), ctx.card("kl", **fields), False),
         ]
 

@@ -200,11 +200,21 @@ class GANModule(L.LightningModule):
         rng: torch.Generator | None = None,
     ) -> torch.Tensor:
         """``n`` samples in model space from G (or its EMA copy), with gradients if enabled."""
-        net = self.generator_ema if ema and self.generator_ema is not None else self.generator
+        net = self.sampler(ema)
         z = net.sample_latent(n, generator=rng)
         return net(z, y)
 
     # ------------------------------------------------------------------------------ sampling
+    def sampler(self, ema: bool = True) -> nn.Module:
+        """The generator that samples: the EMA copy when ``ema`` and the model keeps one, else
+        G itself."""
+        return self.generator_ema if ema and self.generator_ema is not None else self.generator
+
+    def sampling_inputs(self, n: int) -> dict[str, torch.Tensor]:
+        """What :meth:`sample` needs besides latents to draw ``n`` samples (nothing here; a
+        video prediction model's context clips), to reuse across calls."""
+        return {}
+
     @torch.no_grad()
     def sample(
         self, n: int, ema: bool = True, seed: int | None = None, y: torch.Tensor | None = None,
@@ -217,7 +227,7 @@ class GANModule(L.LightningModule):
             seed: makes the latents, and so the samples, reproducible.
             y: labels for a conditional model; by default ``arange(n) % num_classes``.
         """
-        net = self.generator_ema if ema and self.generator_ema is not None else self.generator
+        net = self.sampler(ema)
         rng = None if seed is None else torch.Generator(self.device).manual_seed(seed)
         if self.conditional and y is None:
             y = torch.arange(n, device=self.device) % self.spec.num_classes

@@ -18,7 +18,7 @@ Sampling needs context frames: :meth:`VideoPredictionGAN.predict` continues give
 recursively (each prediction becomes context for the next), and :meth:`VideoPredictionGAN.sample`
 returns clips of the data's shape whose first ``k`` frames are the given context and whose other
 frames are predicted. ``gan-lab sample`` and the sample callback take those contexts from the
-validation split of the run's data set (see :func:`gan_lab.sample.context_clips`).
+validation split of the run's data set (:meth:`VideoPredictionGAN.sampling_inputs`).
 
 Deviations: the averaging over scales (the authors' code sums; a common factor on all three
 terms); class labels are not used.
@@ -31,7 +31,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor, nn
 
-from gan_lab.data.base import DataSpec
+from gan_lab.data.base import DataSpec, first_samples
 from gan_lab.losses import gradient_difference_loss, lp_loss
 from gan_lab.modules.base import GANModule
 from gan_lab.nets.video.mathieu import pool_clip
@@ -207,7 +207,7 @@ class VideoPredictionGAN(GANModule):
             )
         if n_future < 1:
             raise ValueError(f"predict: n_future must be >= 1, got {n_future}")
-        net = self.generator_ema if ema and self.generator_ema is not None else self.generator
+        net = self.sampler(ema)
         window = context[:, :, -self.context_frames :]
         predicted: list[Tensor] = []
         total = 0
@@ -218,23 +218,32 @@ class VideoPredictionGAN(GANModule):
             window = torch.cat([window, step], dim=2)[:, :, -self.context_frames :]
         return torch.cat(predicted, dim=2)[:, :, :n_future]
 
+    def sampling_inputs(self, n: int) -> dict[str, Tensor]:
+        """The context clips of :meth:`sample`: the first ``n`` clips of the validation split
+        of the run's data set (:func:`~gan_lab.data.base.first_samples`; digits the model never
+        trained on)."""
+        if not self.run_config or "data" not in self.run_config:
+            raise ValueError(
+                "this prediction model has no stored data config to take context clips from: "
+                "pass context=(n, C, T, H, W)"
+            )
+        return {"context": first_samples(self.run_config["data"], n, split="val")}
+
     @torch.no_grad()
     def sample(
         self, n: int, ema: bool = True, seed: int | None = None, y: Tensor | None = None,
         batch_size: int = 256, context: Tensor | None = None,
     ) -> Tensor:
         """Clips ``(n, *spec.shape)``: the first ``k`` frames of ``context`` (real clips
-        ``(N >= n, C, T' >= k, H, W)``), then ``T - k`` predicted frames. The predictor is
-        deterministic, so ``seed`` and ``y`` are unused."""
+        ``(N >= n, C, T' >= k, H, W)``; by default those of :meth:`sampling_inputs`), then
+        ``T - k`` predicted frames. The predictor is deterministic, so ``seed`` and ``y`` are
+        unused."""
         if context is None:
-            raise ValueError(
-                "VideoPredictionGAN samples continue given clips: pass context=(n, C, T, H, W) "
-                "(gan-lab sample and the sample callback take them from the data set)"
-            )
+            context = self.sampling_inputs(n)["context"]
         if len(context) < n:
             raise ValueError(f"sample: {n} samples asked, {len(context)} context clips given")
         frames = self.spec.shape[1]
-        net = self.generator_ema if ema and self.generator_ema is not None else self.generator
+        net = self.sampler(ema)
         was_training = net.training
         net.eval()
         try:

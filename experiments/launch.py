@@ -17,27 +17,33 @@ QUIET = ["logger=csv", "callbacks.progress=null", "+trainer.enable_progress_bar=
 
 def train_run(out: Path, overrides: list[str], label: str, check: bool = True) -> dict:
     """``gan-lab train <overrides>`` into ``out`` on one thread, unless ``out/time.json`` says it
-    finished already (an unfinished folder is started again); returns its wall and CPU seconds
-    and exit code, which ``time.json`` records. A failed run raises, unless ``check=False``
-    (a run that may diverge: its exit code is then part of the result)."""
+    finished already; an unfinished run resumes from its last checkpoint (exactly: a sweep can
+    be stopped and continued) or starts again when it has none. Returns its wall and CPU
+    seconds (of this attempt) and exit code, which ``time.json`` records. A failed run raises,
+    unless ``check=False`` (a run that may diverge: its exit code is then part of the
+    result)."""
     if (out / "time.json").exists():
         return json.loads((out / "time.json").read_text())
-    if out.exists():
+    last = out / "checkpoints" / "last.ckpt"
+    resume = [f"resume={last}"] if last.is_file() else []
+    if out.exists() and not resume:
         shutil.rmtree(out)
-    out.mkdir(parents=True)
+    elif resume:
+        (out / "config.yaml").unlink(missing_ok=True)  # this attempt records its own
+    out.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "gan_lab.cli", "train", *QUIET, f"hydra.run.dir={out}",
-           *overrides]
+           *overrides, *resume]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
            "WANDB_MODE": os.environ.get("WANDB_MODE", "offline")}
     start = time.monotonic()
-    with open(out / "stdout.log", "w") as log:
+    with open(out / "stdout.log", "a") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
     code = os.waitstatus_to_exitcode(status)
     if code != 0 and check:
         raise RuntimeError(f"{label} failed: see {out / 'stdout.log'}")
     times = {"wall_s": time.monotonic() - start, "cpu_s": usage.ru_utime + usage.ru_stime,
-             "exit_code": code}
+             "exit_code": code, "resumed": bool(resume)}
     (out / "time.json").write_text(json.dumps(times))
     print(f"{label}: {times['cpu_s']:.0f} s CPU, {times['wall_s']:.0f} s wall, exit {code}",
           flush=True)

@@ -30,6 +30,8 @@ def _conf_dir() -> Path:
 #: in the same second (conf/hydra/default.yaml).
 RUN_ID = secrets.token_hex(2)
 OmegaConf.register_new_resolver("run_id", lambda: RUN_ID, replace=True)
+#: ``${mul:a,b}``: a product in a config (PacGAN's batch of 100 packs: ``${mul:100,${m}}``).
+OmegaConf.register_new_resolver("mul", lambda a, b: a * b, replace=True)
 register_schema()
 
 #: The primary config folder of every ``gan-lab`` command (``train.yaml``, ``sample.yaml``, ...).

@@ -1,9 +1,9 @@
 """``gan-lab compare``: runs side by side without a server.
 
-Reads local run folders: ``config.yaml`` (the resolved config), the CSV logger's
-``csv/metrics.csv``, the evaluation callback's ``eval/metrics.jsonl``, ``metrics.json`` written by
-``gan-lab eval`` (beside the run's checkpoints or in the run folder) and offline W&B runs under
-``wandb/`` (read with :mod:`gan_lab.wandb_offline`; a bare W&B run folder works too). Prints the
+Reads what gan_lab writes into every run folder, whatever the loggers: ``config.yaml`` (the
+resolved config), the run's CSV log ``csv/metrics.csv`` (written for every run), the evaluation
+callback's ``eval/metrics.jsonl`` and ``metrics.json`` written by ``gan-lab eval`` (beside the
+run's checkpoints or in the run folder); never a logger's private files. Prints the
 config values that differ between runs and their final metrics; runs that differ only in their
 seed are one configuration, reported as mean ± standard error over seeds. ``--plot METRIC``
 draws that metric over iterations, one line per run.
@@ -24,7 +24,6 @@ import yaml
 
 from gan_lab.text import flatten
 from gan_lab.text import format_table as text_table
-from gan_lab.wandb_offline import find_offline_runs, read_offline_run
 
 __all__ = ["Run", "load_run", "find_runs", "compare", "mean_se", "format_table", "plot_metric"]
 
@@ -91,36 +90,15 @@ def _read_eval_jsonl(run: Run, path: Path) -> None:
             _add_point(run, f"eval/{name}", record.get("iteration"), _number(score["value"]))
 
 
-def _read_wandb(run: Run, run_dir: Path) -> None:
-    offline = read_offline_run(run_dir)
-    if not run.config:
-        run.config = dict(offline.config)
-    for row in offline.history:
-        iteration = _number(row.get("iteration"))
-        for key, value in row.items():
-            if not key.startswith(("_", "trainer/")) and key not in ("iteration", "epoch"):
-                _add_point(run, key, iteration, _number(value))
-    for key, value in offline.summary.items():
-        number = _number(value)
-        if number is not None and not key.startswith(("_", "trainer/")) and key != "epoch":
-            run.final.setdefault(key, number)
-
-
 def load_run(path: str | Path) -> Run:
     """Everything a run folder holds about one run (see the module docstring)."""
     path = Path(path)
     run = Run(path=path)
     if (path / "config.yaml").is_file():
         run.config = flatten(yaml.safe_load((path / "config.yaml").read_text()) or {})
-    if any(path.glob("run-*.wandb")):  # a bare W&B run folder
-        _read_wandb(run, path)
-        return run
     csv_path = path / "csv" / "metrics.csv"
     if csv_path.is_file():
         _read_csv(run, csv_path)
-    elif (path / "wandb").is_dir():  # the CSV logger wasn't used: read the W&B run(s)
-        for run_dir in find_offline_runs(path / "wandb"):
-            _read_wandb(run, run_dir)
     if (path / "eval" / "metrics.jsonl").is_file():
         _read_eval_jsonl(run, path / "eval" / "metrics.jsonl")
     for json_path in (path / "checkpoints" / "metrics.json", path / "metrics.json"):
@@ -133,20 +111,18 @@ def load_run(path: str | Path) -> Run:
 
 
 def find_runs(paths: Iterable[str | Path]) -> list[Path]:
-    """Run folders in ``paths``: each path itself when it is a run (holds ``config.yaml`` or a
-    ``run-*.wandb``), else every run found below it."""
+    """Run folders in ``paths``: each path itself when it is a run (holds ``config.yaml``), else
+    every run found below it."""
     found: list[Path] = []
     for p in map(Path, paths):
         if not p.exists():
             raise FileNotFoundError(f"compare: no such run folder: {p}")
-        if (p / "config.yaml").is_file() or any(p.glob("run-*.wandb")):
+        if (p / "config.yaml").is_file():
             found.append(p)
             continue
         below = sorted(c.parent for c in p.rglob("config.yaml") if ".hydra" not in c.parts)
-        below += [w for w in find_offline_runs(p)
-                  if not any(w.is_relative_to(r) for r in below)]
         if not below:
-            raise ValueError(f"compare: no runs under {p} (no config.yaml or W&B run files)")
+            raise ValueError(f"compare: no runs under {p} (no config.yaml)")
         found.extend(below)
     return list(dict.fromkeys(found))
 

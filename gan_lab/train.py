@@ -113,6 +113,16 @@ def read_resume(cfg: DictConfig) -> dict | None:
     return checkpoint
 
 
+def with_run_log(loggers: list, out: Path) -> list:
+    """``loggers`` and gan_lab's own log of every run, ``<run>/csv/metrics.csv`` (what
+    ``gan-lab compare`` reads, whatever else logs the run)."""
+    from lightning.pytorch.loggers import CSVLogger
+
+    if any(isinstance(lg, CSVLogger) and Path(lg.log_dir) == out / "csv" for lg in loggers):
+        return loggers
+    return [*loggers, CSVLogger(save_dir=str(out / "csv"), name="", version="")]
+
+
 def _fit(cfg: DictConfig) -> dict[str, float]:
     check_values(cfg)
     out = Path(cfg.paths.output_dir)
@@ -130,7 +140,7 @@ def _fit(cfg: DictConfig) -> dict[str, float]:
     module = build_module(cfg, datamodule.spec)
     module.run_config = OmegaConf.to_container(cfg, resolve=True)
     callbacks = _instantiate_all(cfg.get("callbacks"))
-    loggers = _instantiate_all(cfg.get("logger"))
+    loggers = with_run_log(_instantiate_all(cfg.get("logger")), out)
     trainer: L.Trainer = instantiate(
         cfg.trainer, callbacks=callbacks, logger=loggers or False, _convert_="all"
     )

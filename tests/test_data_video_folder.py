@@ -9,6 +9,7 @@ import torch
 from PIL import Image
 
 from gan_lab.data import DataSpec, VideoFolderDataModule
+from gan_lab.data import video_files
 from gan_lab.data import video_folder as vf
 
 
@@ -164,7 +165,7 @@ def test_index_is_cached_and_invalidated_by_changes(folder, monkeypatch):
     first = VideoFolderDataModule(str(folder), **kwargs)
     with pytest.warns(UserWarning, match="skipped 3"):
         first.setup()
-    assert first.probed == 8 and (folder / vf.INDEX_FILE).is_file()
+    assert first.probed == 8 and (folder / video_files.INDEX_FILE).is_file()
 
     calls = []
     real_probe = vf.probe
@@ -195,11 +196,11 @@ def test_cache_dir_and_no_cache(folder, tmp_path):
     with pytest.warns(UserWarning):
         dm.setup()
     assert dm.index_file.parent == cache and dm.index_file.is_file()
-    assert not (folder / vf.INDEX_FILE).exists()
+    assert not (folder / video_files.INDEX_FILE).exists()
     off = VideoFolderDataModule(str(folder), frames=8, index_cache=False, batch_size=1)
     with pytest.warns(UserWarning):
         off.setup()
-    assert off.probed == 8 and not (folder / vf.INDEX_FILE).exists()
+    assert off.probed == 8 and not (folder / video_files.INDEX_FILE).exists()
 
 
 def test_decode_failure_mid_epoch_falls_back_and_is_counted(folder, caplog):
@@ -211,7 +212,7 @@ def test_decode_failure_mid_epoch_falls_back_and_is_counted(folder, caplog):
     names = [v.path for v in dm.videos]
     a = names.index("jumping/a.mp4")
     (folder / "jumping" / "a.mp4").write_bytes(b"broken after setup")
-    with caplog.at_level(logging.WARNING, logger=vf.__name__):
+    with caplog.at_level(logging.WARNING, logger="gan_lab.data"):
         x, y = ds[a]
         x2, _ = ds[a]
     assert ds.failures == 1 and a in ds.broken

@@ -80,3 +80,21 @@ def test_video_paper_recipe_builds_its_model_for_its_clips(name, tmp_path):
     spec = DataSpec(shape=(d.channels, d.frames, d.resolution, d.resolution))
     module = build_module(cfg, spec)
     assert module.spec.shape == (3, d.frames, d.resolution, d.resolution)
+
+
+def test_pacgan_table_is_one_recipe_with_one_name_per_cell(tmp_path):
+    """experiment=pacgan<m>_<data> is experiment=pacgan_toy with data=<data>
+    model.packing=<m> (the multirun of the whole table), batch 100 packs of m."""
+    from omegaconf import OmegaConf
+
+    def resolved(overrides):  # before the next composition replaces Hydra's runtime config
+        return OmegaConf.create(OmegaConf.to_container(
+            compose_train(overrides, tmp_path, small=False), resolve=True))
+
+    for m in (1, 2, 3, 4):
+        for data in ("ring8", "grid25"):
+            named = resolved([f"experiment=pacgan{m}_{data}"])
+            swept = resolved(["experiment=pacgan_toy", f"data={data}", f"model.packing={m}"])
+            assert named.name == f"pacgan{m}_{data}" and named.data.batch_size == 100 * m
+            for part in ("model", "net", "data", "loss", "regularizer"):
+                assert named[part] == swept[part], (m, data, part)

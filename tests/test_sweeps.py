@@ -14,8 +14,8 @@ from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 
 from gan_lab.train import CONF_DIR
-from gan_lab.wandb_offline import find_offline_runs, read_offline_run
 from tests.helpers import compose_train
+from tests.wandb_records import find_offline_runs, read_offline_run
 
 ROOT = Path(__file__).resolve().parent.parent
 QUIET = ["callbacks.progress=null", "+trainer.enable_progress_bar=false"]

@@ -9,7 +9,6 @@ import torch.nn.functional as F
 from gan_lab.modules.views import (
     RandomFrames,
     SpatialDownsample,
-    TemporalSubsample,
     WholeClip,
     take_frames,
 )
@@ -30,8 +29,6 @@ def frame_ids(b: int = 5, shape=SHAPE) -> torch.Tensor:
         (RandomFrames(1), (3, 16, 16)),
         (RandomFrames(8, flatten=False), (3, 8, 16, 16)),
         (RandomFrames(3, flatten=False), (3, 3, 16, 16)),
-        (TemporalSubsample(2), (3, 4, 16, 16)),
-        (TemporalSubsample(3), (3, 2, 16, 16)),
         (SpatialDownsample(2), (3, 8, 8, 8)),
     ],
 )
@@ -72,15 +69,6 @@ def test_all_frames_drawn_equally_often():
     assert (counts / counts.sum() - 1 / 8).abs().max() < 0.02
 
 
-def test_temporal_subsample_takes_every_stride_th_frame():
-    torch.manual_seed(0)
-    out, _ = TemporalSubsample(3)(frame_ids(b=50))
-    ids = out[:, 0, :, 0, 0]
-    assert (ids[:, 1] - ids[:, 0] == 3).all()
-    assert set(ids[:, 0].tolist()) == {0.0, 1.0, 2.0, 3.0, 4.0}  # T = 8: 2 frames, span 4
-    assert ids.max() <= 7
-
-
 def test_spatial_downsample_is_average_pooling():
     x = torch.randn(2, *SHAPE)
     out, _ = SpatialDownsample(2)(x)
@@ -98,7 +86,6 @@ def test_take_frames_gathers_per_clip():
     ("view", "match"),
     [
         (RandomFrames(9), "k=9"),
-        (TemporalSubsample(9), "stride 9"),
         (SpatialDownsample(3), "divisible by factor 3"),
     ],
 )

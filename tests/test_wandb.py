@@ -11,8 +11,8 @@ import pytest
 
 from gan_lab.loggers import wandb_logger, wandb_mode
 from gan_lab.train import train
-from gan_lab.wandb_offline import find_offline_runs, read_offline_run, read_records
 from tests.helpers import compose_train
+from tests.wandb_records import find_offline_runs, read_offline_run, read_records
 
 WANDB = ["logger=wandb", "trainer.log_every_n_steps=1"]
 

@@ -18,7 +18,9 @@ from gan_lab.data.moving_mnist import (
 )
 from gan_lab.data.stacked_mnist import StackedMNISTDataModule
 from gan_lab.data.toy import GaussianMixtureDataModule, Grid25DataModule, Ring8DataModule
-from gan_lab.data.video_folder import VideoClipDataset, VideoFolderDataModule, VideoInfo
+from gan_lab.data.video_clips import VideoClipDataset
+from gan_lab.data.video_files import VideoInfo
+from gan_lab.data.video_folder import VideoFolderDataModule
 
 __all__ = [
     "BouncingShapesClip",

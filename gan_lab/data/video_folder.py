@@ -17,401 +17,50 @@ run reads the same clips). Frames are resized (shorter side to ``resolution``, L
 and centre-cropped to ``resolution`` squares, like :mod:`gan_lab.data.image_folder`. A pass over
 the data set is one clip per video.
 
-Robustness: at ``setup`` every video is probed (opened, its first frame decoded, its frames
-counted); corrupt, empty and too short videos are skipped, counted and reported in one warning.
-The probe results are cached in a JSON index (``<root>/.gan_lab_video_index.json``, or a file in
-``cache_dir``) keyed by path with each file's size and mtime (a frame folder's mtime and frame
-count), so a large folder is probed once; changed or new videos are probed again. If a clip
-still fails to decode during training, the same video is tried from its first frame, then the
-next videos in order; failures are counted (``VideoClipDataset.failures``) and logged once per
-video, and training goes on.
-
-Decoding seeks to the key frame before the clip (frames located by timestamp) when the clip
-starts :data:`SEEK_MIN_FRAMES` or more frames into a file; GIFs and clips near the start are
-decoded from the first frame, counting frames.
+Robustness: at ``setup`` every video is probed (:mod:`gan_lab.data.video_files`); corrupt,
+empty and too short videos are skipped, counted and reported in one warning. The probe results
+are cached in a JSON index (``<root>/.gan_lab_video_index.json``, or a file in ``cache_dir``),
+so a large folder is probed once. If a clip still fails to decode during training
+(:mod:`gan_lab.data.video_decode`), the same video is tried from its first frame, then the next
+videos in order (:class:`~gan_lab.data.video_clips.VideoClipDataset`); failures are counted and
+logged once per video, and training goes on.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
-import re
 import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-import numpy as np
-import torch
-from PIL import Image
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader
 
 from gan_lab.data.base import DataSpec, GANDataModule
-from gan_lab.data.clips import uint8_clip_to_model
 from gan_lab.data.image_folder import (
     entry_is,
     files_by_class,
     folder_root,
-    load_image,
     normalize_extensions,
-    shorter_side_size,
     warn_ignored,
 )
-from gan_lab.files import atomic_write_text
-
-if TYPE_CHECKING:  # PyAV is imported where a video is decoded (~0.2 s of start-up otherwise)
-    import av
-    from av.video.reformatter import VideoReformatter
+from gan_lab.data.video_clips import OFFSETS, VideoClipDataset
+from gan_lab.data.video_files import (
+    VIDEO_EXTENSIONS,
+    VideoInfo,
+    find_videos,
+    has_extension,
+    index_path,
+    is_frame_folder,
+    load_index,
+    natural_key,
+    probe,
+    save_index,
+    signature,
+)
 
 log = logging.getLogger(__name__)
-
-VIDEO_EXTENSIONS = (".mp4", ".avi", ".webm", ".gif", ".mov", ".mkv", ".m4v")
-FRAME_EXTENSIONS = (".png", ".jpg", ".jpeg")
-INDEX_FILE = ".gan_lab_video_index.json"
-INDEX_VERSION = 1
-SEEK_MIN_FRAMES = 32  # seek when a clip starts this far into a file; else decode from frame 0
-OFFSETS = ("random", "first")
-
-
-@dataclass
-class VideoInfo:
-    """What the probe found out about one video (an entry of the cached index).
-
-    Attributes:
-        path: relative to the root, with ``/`` separators.
-        kind: ``"file"`` or ``"frames"`` (a frame folder).
-        signature: ``[mtime_ns, size]`` of a file, ``[mtime_ns, frame count]`` of a folder;
-            the cached entry is reused while it is unchanged.
-        num_frames: frames in the video (0 when unreadable).
-        fps: frames per second (``None`` for frame folders and unknown rates).
-        width, height: frame size in pixels.
-        error: why the video cannot be read, or ``None``.
-    """
-
-    path: str
-    kind: str
-    signature: list[int]
-    num_frames: int = 0
-    fps: float | None = None
-    width: int = 0
-    height: int = 0
-    error: str | None = None
-
-
-def natural_key(name: str) -> list:
-    """Sort key that orders numbers by value: ``f2`` < ``f10``."""
-    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
-
-
-def _has_extension(name: str, extensions: tuple[str, ...]) -> bool:
-    return not name.startswith(".") and os.path.splitext(name)[1].lower() in extensions
-
-
-def frame_files(folder: Path) -> list[Path]:
-    """The frames of a frame folder (PNG/JPEG files directly in it), in natural order."""
-    names = [
-        e.name
-        for e in os.scandir(folder)
-        if entry_is(e, "file") and _has_extension(e.name, FRAME_EXTENSIONS)
-    ]
-    return [folder / n for n in sorted(names, key=natural_key)]
-
-
-def is_frame_folder(folder: Path) -> bool:
-    return any(
-        entry_is(e, "file") and _has_extension(e.name, FRAME_EXTENSIONS) for e in os.scandir(folder)
-    )
-
-
-def find_videos(folder: Path, extensions: tuple[str, ...]) -> list[Path]:
-    """Video files and frame folders under ``folder`` (recursive), sorted by path.
-
-    A folder with frames in it is one video; its sub-folders are not searched.
-    """
-    found = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        here = Path(dirpath)
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        if here != folder and any(_has_extension(f, FRAME_EXTENSIONS) for f in filenames):
-            found.append(here)
-            dirnames[:] = []
-        found += [here / f for f in filenames if _has_extension(f, extensions)]
-    return sorted(found, key=lambda p: [natural_key(part) for part in p.parts])
-
-
-def signature(path: Path) -> list[int]:
-    """``[mtime_ns, size]`` of a file, ``[mtime_ns, frame count]`` of a frame folder."""
-    st = path.stat()
-    if path.is_dir():
-        return [st.st_mtime_ns, len(frame_files(path))]
-    return [st.st_mtime_ns, st.st_size]
-
-
-def _frame_rate(stream: av.video.stream.VideoStream) -> float | None:
-    rate = stream.average_rate or stream.guessed_rate or stream.base_rate
-    return float(rate) if rate else None
-
-
-def probe_video(path: Path) -> tuple[int, float | None, int, int]:
-    """``(num_frames, fps, width, height)`` of a video file; raises if it cannot be decoded.
-
-    The first frame is decoded (so a file whose header parses but whose data does not is
-    caught); the frames are counted from the container's header, or by demuxing (without
-    decoding) when the header does not say.
-    """
-    import av
-
-    with av.open(str(path)) as container:
-        if not container.streams.video:
-            raise ValueError("no video stream")
-        stream = container.streams.video[0]
-        first = next(container.decode(stream), None)
-        if first is None:
-            raise ValueError("no decodable frame")
-        num_frames = stream.frames
-        fps = _frame_rate(stream)
-    if num_frames <= 0:
-        with av.open(str(path)) as container:
-            stream = container.streams.video[0]
-            num_frames = sum(1 for packet in container.demux(stream) if packet.size > 0)
-    return num_frames, fps, first.width, first.height
-
-
-def probe_frame_folder(folder: Path) -> tuple[int, float | None, int, int]:
-    """``(num_frames, None, width, height)`` of a frame folder (size of its first frame)."""
-    frames = frame_files(folder)
-    with Image.open(frames[0]) as im:
-        width, height = im.size
-    return len(frames), None, width, height
-
-
-def probe(root: Path, path: Path) -> VideoInfo:
-    """Probe one video; never raises (the error is recorded in the result)."""
-    kind = "frames" if path.is_dir() else "file"
-    info = VideoInfo(path=path.relative_to(root).as_posix(), kind=kind, signature=[0, 0])
-    try:
-        info.signature = signature(path)
-        if kind == "file" and info.signature[1] == 0:
-            raise ValueError("empty file")
-        prober = probe_frame_folder if kind == "frames" else probe_video
-        info.num_frames, info.fps, info.width, info.height = prober(path)
-    except Exception as err:  # corrupt files raise many kinds of errors
-        info.error = f"{type(err).__name__}: {err}".strip()[:200]
-    return info
-
-
-def index_path(root: Path, cache_dir: str | None) -> Path:
-    """Where the index of ``root`` is cached: in ``root``, or in ``cache_dir`` by root hash."""
-    if cache_dir is None:
-        return root / INDEX_FILE
-    digest = hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:16]
-    return Path(cache_dir).expanduser() / f"video_index_{digest}.json"
-
-
-def load_index(path: Path) -> dict[str, VideoInfo]:
-    """Cached entries by relative path; empty when missing, unreadable or of another version."""
-    try:
-        data = json.loads(path.read_text())
-        if data.get("version") != INDEX_VERSION:
-            return {}
-        return {e["path"]: VideoInfo(**e) for e in data["videos"]}
-    except (OSError, ValueError, TypeError, KeyError):
-        return {}
-
-
-def save_index(path: Path, root: Path, infos: list[VideoInfo]) -> None:
-    """Write the index atomically (a temporary file renamed into place)."""
-    data = {"version": INDEX_VERSION, "root": str(root), "videos": [asdict(i) for i in infos]}
-    atomic_write_text(json.dumps(data, indent=0), path)
-
-
-class ClipDecodeError(RuntimeError):
-    """A clip could not be decoded; ``frames_seen`` frames of the video were found."""
-
-    def __init__(self, message: str, frames_seen: int | None = None) -> None:
-        super().__init__(message)
-        self.frames_seen = frames_seen
-
-
-def _frame_array(
-    reformatter: VideoReformatter, frame: av.VideoFrame, size: tuple[int, int], channels: int
-) -> np.ndarray:
-    """A decoded frame resized to ``size`` (w, h) with Lanczos, as uint8 ``(h, w, C)``.
-
-    One ``reformatter`` for all frames of a clip keeps its scaling context (half the cost).
-    """
-    array = reformatter.reformat(
-        frame,
-        width=size[0],
-        height=size[1],
-        format="rgb24" if channels == 3 else "gray",
-        interpolation="LANCZOS",
-    ).to_ndarray()
-    return array if channels == 3 else array[..., None]
-
-
-def decode_file_clip(
-    path: Path, indices: np.ndarray, fps: float | None, size: tuple[int, int], channels: int
-) -> np.ndarray:
-    """Frames ``indices`` (increasing) of a video file, resized to ``size``: ``(T, h, w, C)``.
-
-    Seeks to the key frame before ``indices[0]`` when it is at least :data:`SEEK_MIN_FRAMES`
-    into the file (the frame index then comes from each frame's timestamp and ``fps``);
-    otherwise decodes from the start, counting frames.
-    """
-    import av
-    from av.video.reformatter import VideoReformatter
-
-    wanted = [int(i) for i in indices]
-    out: list[np.ndarray] = []
-    reformatter = VideoReformatter()
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        start_pts = stream.start_time or 0
-        by_time = (
-            wanted[0] >= SEEK_MIN_FRAMES
-            and fps is not None
-            and container.format.name != "gif"
-            and stream.time_base is not None
-        )
-        if by_time:
-            target = start_pts + int((wanted[0] - 0.5) / fps / stream.time_base)
-            container.seek(max(target, start_pts), stream=stream, backward=True)
-        count = -1
-        for frame in container.decode(stream):
-            count += 1
-            k = count
-            if by_time:
-                if frame.pts is None:
-                    raise ClipDecodeError(f"{path}: frames without timestamps")
-                k = round(float((frame.pts - start_pts) * stream.time_base) * fps)
-            if k < wanted[len(out)]:
-                continue
-            array = _frame_array(reformatter, frame, size, channels)
-            while len(out) < len(wanted) and wanted[len(out)] <= k:
-                out.append(array)
-            if len(out) == len(wanted):
-                return np.stack(out)
-    if by_time:
-        raise ClipDecodeError(f"{path}: the video ended before frame {wanted[-1]}")
-    raise ClipDecodeError(
-        f"{path}: {count + 1} frames decoded, needed frame {wanted[-1]}", frames_seen=count + 1
-    )
-
-
-def decode_frame_folder_clip(
-    folder: Path, indices: np.ndarray, resolution: int, channels: int
-) -> np.ndarray:
-    """Frames ``indices`` of a frame folder, resized and centre-cropped: ``(T, R, R, C)``."""
-    frames = frame_files(folder)
-    if indices[-1] >= len(frames):
-        raise ClipDecodeError(
-            f"{folder}: {len(frames)} frames, needed frame {indices[-1]}", len(frames)
-        )
-    return np.stack([load_image(frames[i], resolution, channels) for i in indices]).transpose(
-        0, 2, 3, 1
-    )
-
-
-class VideoClipDataset(Dataset):
-    """One clip per video: item ``i`` (or ``(i, position)``, the sample's place in the training
-    stream) is ``(x (C, T, R, R) in [-1, 1], label)``; a random offset is drawn from
-    ``(seed, i, position)``.
-
-    Attributes:
-        failures: clips that failed to decode in this process (each replaced by another).
-    """
-
-    def __init__(
-        self,
-        root: Path,
-        videos: list[VideoInfo],
-        labels: list[int],
-        frames: int,
-        stride: int,
-        offset: str,
-        resolution: int,
-        channels: int,
-        seed: int = 0,
-    ) -> None:
-        self.seed = seed
-        self.root = root
-        self.videos = videos
-        self.labels = labels
-        self.frames = frames
-        self.stride = stride
-        self.offset = offset
-        self.resolution = resolution
-        self.channels = channels
-        self.span = (frames - 1) * stride + 1
-        self.num_frames = [v.num_frames for v in videos]  # lowered when a video ends early
-        self.broken: set[int] = set()
-        self.reported: set[int] = set()
-        self.failures = 0
-
-    def __len__(self) -> int:
-        return len(self.videos)
-
-    def clip_start(self, i: int, position: int = -1) -> int:
-        room = self.num_frames[i] - self.span
-        if self.offset == "first" or room <= 0:
-            return 0
-        rng = np.random.default_rng([self.seed, i, position + 1])
-        return int(rng.integers(room + 1))
-
-    def read_clip(self, i: int, start: int) -> np.ndarray:
-        """Clip of video ``i`` from frame ``start``: uint8 ``(C, T, R, R)``."""
-        info = self.videos[i]
-        path = self.root / info.path
-        indices = start + self.stride * np.arange(self.frames)
-        if info.kind == "frames":
-            video = decode_frame_folder_clip(path, indices, self.resolution, self.channels)
-        else:
-            w, h = shorter_side_size(info.width, info.height, self.resolution)
-            video = decode_file_clip(path, indices, info.fps, (w, h), self.channels)
-            top, left = (h - self.resolution) // 2, (w - self.resolution) // 2
-            video = video[:, top : top + self.resolution, left : left + self.resolution]
-        return np.ascontiguousarray(video.transpose(3, 0, 1, 2))
-
-    def _failed(self, i: int, start: int, err: Exception) -> None:
-        """Record a failed decode: a video failing from frame 0 is dropped; one failing
-        further in keeps only the frames that decoded (or only its first clip)."""
-        self.failures += 1
-        if start == 0:
-            self.broken.add(i)
-        else:
-            seen = getattr(err, "frames_seen", None)
-            usable = seen if seen is not None and seen >= self.span else self.span
-            self.num_frames[i] = min(self.num_frames[i], usable)
-        if i not in self.reported:
-            self.reported.add(i)
-            log.warning(
-                "%s: could not decode a clip from frame %d (%s); using another clip "
-                "(%d failure(s) so far in this process)",
-                self.root / self.videos[i].path, start, err, self.failures,
-            )
-
-    def __getitem__(self, key: int | tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
-        index, position = key if isinstance(key, tuple) else (key, -1)
-        n = len(self.videos)
-        for attempt in range(n):
-            i = (index + attempt) % n
-            if i in self.broken:
-                continue
-            for start in dict.fromkeys((self.clip_start(i, position), 0)):  # drawn, then 0
-                try:
-                    video = self.read_clip(i, start)
-                except Exception as err:  # corrupt data raises many kinds of errors
-                    self._failed(i, start, err)
-                    continue
-                return uint8_clip_to_model(video), torch.tensor(self.labels[i])
-        raise RuntimeError(
-            f"{self.root}: no video could be decoded ({self.failures} failures in this process)"
-        )
 
 
 class VideoFolderDataModule(GANDataModule):
@@ -504,7 +153,7 @@ class VideoFolderDataModule(GANDataModule):
             (
                 self.root / e.name
                 for e in os.scandir(self.root)
-                if (entry_is(e, "file") and _has_extension(e.name, self.extensions))
+                if (entry_is(e, "file") and has_extension(e.name, self.extensions))
                 or (entry_is(e, "dir") and not e.name.startswith(".")
                     and e.name not in self.classes)
             ),

@@ -29,7 +29,6 @@ __all__ = [
     "View",
     "WholeClip",
     "RandomFrames",
-    "TemporalSubsample",
     "SpatialDownsample",
     "take_frames",
 ]
@@ -112,35 +111,6 @@ class RandomFrames(View):
             return frames, y
         images = frames.transpose(1, 2).reshape(b * self.k, c, h, w)
         return images, None if y is None else y.repeat_interleave(self.k)
-
-
-class TemporalSubsample(View):
-    """Every ``stride``-th frame from a random start: ``(B, C, T // stride, H, W)``.
-
-    The start is drawn per clip among the offsets that leave ``T // stride`` frames.
-    """
-
-    def __init__(self, stride: int = 2) -> None:
-        if stride < 1:
-            raise ValueError(f"TemporalSubsample: stride must be >= 1, got {stride}")
-        self.stride = int(stride)
-
-    def output_shape(self, data_shape: Sequence[int]) -> tuple[int, ...]:
-        c, t, h, w = _clip_shape(type(self).__name__, data_shape)
-        if t < self.stride:
-            raise ValueError(f"TemporalSubsample: stride {self.stride} > clip length {t}")
-        return (c, t // self.stride, h, w)
-
-    def __call__(self, x: Tensor, y: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
-        _check_clips(type(self).__name__, x)
-        b, t = x.shape[0], x.shape[2]
-        n = t // self.stride
-        if n < 1:
-            raise ValueError(f"TemporalSubsample: stride {self.stride} > clip length {t}")
-        span = (n - 1) * self.stride + 1
-        start = torch.randint(0, t - span + 1, (b, 1), device=x.device)
-        index = start + self.stride * torch.arange(n, device=x.device)
-        return take_frames(x, index), y
 
 
 class SpatialDownsample(View):

@@ -194,16 +194,7 @@ class ProjectionHead(nn.Module):
 
 
 # Layers whose ``weight`` spectral normalization wraps (norm layers are left alone).
-SPECTRAL_NORM_LAYERS: tuple[type[nn.Module], ...] = (
-    nn.Conv1d,
-    nn.Conv2d,
-    nn.Conv3d,
-    nn.ConvTranspose1d,
-    nn.ConvTranspose2d,
-    nn.ConvTranspose3d,
-    nn.Linear,
-    nn.Embedding,
-)
+SPECTRAL_NORM_LAYERS: tuple[type[nn.Module], ...] = (*_CONV_LAYERS, nn.Embedding)
 
 
 def apply_spectral_norm(module: nn.Module, n_power_iterations: int = 1) -> nn.Module:

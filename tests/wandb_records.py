@@ -1,6 +1,11 @@
-"""Reading offline Weights & Biases runs without a server.
+"""Reading offline Weights & Biases runs without a server, for the tests.
 
-wandb (pinned ``<0.32``) writes everything a run logs to ``<run dir>/run-<id>.wandb``: a 7-byte
+The tests check what a user would see in W&B (config, history against ``iteration``, summary,
+media) by reading it back from the run file, which wandb 0.31 has no public reader for. This
+parses W&B's private format, so it lives with the tests (the ``dev`` extra pins ``wandb<0.32``)
+and nothing in gan_lab depends on it: ``gan-lab compare`` reads gan_lab's own files.
+
+wandb 0.31 writes everything a run logs to ``<run dir>/run-<id>.wandb``: a 7-byte
 header (``:W&B``, the 16-bit magic ``0xBEE1``, a version byte) followed by LevelDB-log framing
 (32 KiB blocks; each chunk has a 7-byte header: CRC-32C ``u32``, length ``u16``, type ``u8`` with
 1 FULL, 2 FIRST, 3 MIDDLE, 4 LAST; a block's tail shorter than a header is zero padding) of
@@ -9,7 +14,7 @@ serialized ``wandb_internal_pb2.Record`` protobufs. Media logged with ``wandb.Im
 
 :func:`read_offline_run` turns one run folder (``offline-run-*`` or ``run-*``) into an
 :class:`OfflineRun`: its identity (id, name, group, job type, tags), config, history rows,
-summary and media files. ``gan-lab compare`` and the tests use it.
+summary and media files.
 """
 
 from __future__ import annotations

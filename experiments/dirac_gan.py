@@ -19,14 +19,14 @@ gradients, settles within about 1% of it).
 
 from __future__ import annotations
 
-import argparse
 import csv
 import math
 import resource
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from launch import replace_section, train_run
+from launch import parser as launch_parser
+from launch import replace_section, save_figure, train_run, write_rows
 
 from gan_lab.compare import mean_se
 
@@ -112,16 +112,11 @@ def figure(root: Path, path: Path) -> None:
         ax.set_ylabel("ψ (discriminator)")
     fig.suptitle("Dirac-GAN, alternating gradient descent, step 0.2, 500 iterations "
                  "(gan_lab, experiments/dirac_gan.py)", fontsize=10)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    save_figure(fig, path)
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", type=Path, required=True)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    parser.add_argument("--jobs", type=int, default=1, help="runs at once (each on one core)")
+    parser = launch_parser(__doc__, [0, 1, 2, 3, 4])
     args = parser.parse_args(argv)
 
     jobs = [(name, seed) for seed in args.seeds for name in METHODS]
@@ -133,11 +128,7 @@ def main(argv: list[str] | None = None) -> None:
             f.result()
     rows = [summarize(args.root / name / f"seed{seed}", name, seed) for name, seed in jobs]
     rows.sort(key=lambda r: (list(METHODS).index(r["method"]), r["seed"]))
-    for path in (args.root / "results.csv", HERE / "results" / "dirac_gan.csv"):
-        with open(path, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
+    write_rows(rows, args.root / "results.csv", HERE / "results" / "dirac_gan.csv")
     figure(args.root, HERE.parent / "docs" / "dirac_gan.png")
     body = table(rows)
     replace_section("dirac table", body)

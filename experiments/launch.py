@@ -3,6 +3,8 @@ timed, and tables rewritten in place in ``experiments/README.md``."""
 
 from __future__ import annotations
 
+import argparse
+import csv
 import json
 import os
 import shutil
@@ -59,3 +61,28 @@ def replace_section(marker: str, body: str, path: Path = README) -> None:
     head, rest = text.split(start, 1)
     _, tail = rest.split(end, 1)
     path.write_text(head + start + body.rstrip("\n") + "\n" + end + tail)
+
+
+def parser(doc: str, seeds: list[int]) -> argparse.ArgumentParser:
+    """The options every reproduction script takes: ``--root``, ``--seeds``, ``--jobs``."""
+    p = argparse.ArgumentParser(description=doc.splitlines()[0])
+    p.add_argument("--root", type=Path, required=True, help="where the runs go")
+    p.add_argument("--seeds", type=int, nargs="+", default=seeds)
+    p.add_argument("--jobs", type=int, default=1, help="runs at once (each on one core)")
+    return p
+
+
+def write_rows(rows: list[dict], *paths: Path) -> None:
+    """``rows`` as CSV (the keys of the first row as header) at each of ``paths``."""
+    for path in paths:
+        with open(path, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+
+
+def save_figure(fig, path: Path) -> None:
+    """Lay out and write a matplotlib figure (PNG at 110 dpi)."""
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)

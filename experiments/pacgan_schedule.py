@@ -14,14 +14,13 @@ writes ``<root>/curves.csv``, ``experiments/results/pacgan_schedule.csv``, the f
 
 from __future__ import annotations
 
-import argparse
-import csv
 import json
 import resource
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from launch import replace_section, train_run
+from launch import parser as launch_parser
+from launch import replace_section, save_figure, train_run, write_rows
 
 from gan_lab.compare import mean_se
 
@@ -104,18 +103,13 @@ def figure(stats, path: Path) -> None:
         ax.legend()
     fig.suptitle("PacGAN grid25, the paper's nets and optimizer: mean ± SE over seeds "
                  "(experiments/pacgan_schedule.py)", fontsize=10)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    save_figure(fig, path)
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", type=Path, required=True)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser = launch_parser(__doc__, [0, 1, 2, 3, 4])
     parser.add_argument("--iterations", type=int, default=20000)
     parser.add_argument("--every", type=int, default=2500)
-    parser.add_argument("--jobs", type=int, default=1, help="runs at once (each on one core)")
     args = parser.parse_args(argv)
 
     jobs = [(model, seed) for seed in args.seeds for model in MODELS]
@@ -129,11 +123,7 @@ def main(argv: list[str] | None = None) -> None:
             f.result()
     rows = [r for model, seed in jobs for r in curve(args.root / model / f"seed{seed}", model,
                                                       seed) if r["iteration"] <= args.iterations]
-    for path in (args.root / "curves.csv", HERE / "results" / "pacgan_schedule.csv"):
-        with open(path, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
+    write_rows(rows, args.root / "curves.csv", HERE / "results" / "pacgan_schedule.csv")
     stats = aggregate(rows)
     figure(stats, HERE.parent / "docs" / "pacgan_schedule.png")
     body = table(stats)

@@ -13,15 +13,14 @@ of ``experiments/README.md`` (between ``<!-- r3gan table -->`` markers).
 
 from __future__ import annotations
 
-import argparse
-import csv
 import json
 import re
 import resource
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from launch import replace_section, train_run
+from launch import parser as launch_parser
+from launch import replace_section, train_run, write_rows
 
 from gan_lab.compare import mean_se
 
@@ -83,10 +82,7 @@ def table(rows: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", type=Path, required=True)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--jobs", type=int, default=1, help="runs at once (each on one core)")
+    parser = launch_parser(__doc__, [0, 1, 2])
     args = parser.parse_args(argv)
 
     jobs = [(name, seed) for seed in args.seeds for name in ROWS]
@@ -98,11 +94,7 @@ def main(argv: list[str] | None = None) -> None:
             f.result()
     rows = [result(args.root / name / f"seed{seed}", name, seed) for name, seed in jobs]
     rows.sort(key=lambda r: (list(ROWS).index(r["row"]), r["seed"]))
-    for path in (args.root / "results.csv", HERE / "results" / f"{RECIPE}.csv"):
-        with open(path, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
+    write_rows(rows, args.root / "results.csv", HERE / "results" / f"{RECIPE}.csv")
     body = table(rows)
     replace_section("r3gan table", body)
     print(body)

@@ -274,3 +274,28 @@ def test_micro_widths_are_small_and_train_end_to_end(name):
     assert params < 300_000
     d(view(g(g.sample_latent(2)))[0]).sum().backward()
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in g.parameters())
+
+
+def test_sprite_generator_draws_sprites_along_bouncing_paths():
+    from gan_lab.nets.video.sprites import SpriteVideoGenerator, reflect
+
+    g = SpriteVideoGenerator((1, 8, 64, 64), width=8)
+    sprite = torch.zeros(1, 1, 28, 28)
+    sprite[0, 0, 0, 0] = sprite[0, 0, 27, 27] = 1
+    frames = g.render(sprite, torch.tensor([[[0.0, 0.0], [10.0, 20.0], [36.0, 36.0]]]))
+    for t, (y, x) in enumerate([(0, 0), (10, 20), (36, 36)]):
+        assert (frames[0, t, 0] > 0.5).nonzero().tolist() == [[y, x], [y + 27, x + 27]]
+    # at half resolution a sprite is drawn at half size: the 64x64 drawing averaged down
+    half = SpriteVideoGenerator((1, 8, 32, 32), width=8)
+    ink = torch.rand(1, 1, 28, 28)
+    big = g.render(ink, torch.tensor([[[10.0, 20.0]]]))[0, 0]
+    small = half.render(ink, torch.tensor([[[5.0, 10.0]]]))[0, 0]
+    torch.testing.assert_close(torch.nn.functional.avg_pool2d(big, 2), small, atol=1e-5, rtol=0)
+    assert reflect(torch.tensor([-1.0, 5.0, 37.0, 80.0]), 36.0).tolist() == [1.0, 5.0, 35.0, 8.0]
+    z = g.sample_latent(3)
+    clips = g(z)
+    assert clips.shape == (3, 1, 8, 64, 64) and clips.min() >= -1 and clips.max() <= 1
+    paths = g.paths(z.reshape(6, -1))
+    assert paths.shape == (6, 8, 2) and (paths >= 0).all() and (paths <= 36).all()
+    clips.mean().backward()
+    assert all(p.grad is not None for p in g.parameters())

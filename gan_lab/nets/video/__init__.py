@@ -5,6 +5,7 @@
 * :mod:`~gan_lab.nets.video.mocogan` - Tulyakov et al. 2018 (motion/content G, image and video D).
 * :mod:`~gan_lab.nets.video.dvdgan` - after Clark et al. 2019 (ConvGRU G, spatial and temporal D).
 * :mod:`~gan_lab.nets.video.mathieu` - Mathieu et al. 2016 (multi-scale frame predictor and D).
+* :mod:`~gan_lab.nets.video.sprites` - moving sprites, after MoCoGAN and DDPAE (Hsieh et al. 2018).
 """
 
 from gan_lab.nets.video.dvdgan import (
@@ -18,6 +19,7 @@ from gan_lab.nets.video.mocogan import (
     MoCoGANVideoDiscriminator,
     PatchImageDiscriminator,
 )
+from gan_lab.nets.video.sprites import SpriteVideoGenerator
 from gan_lab.nets.video.tgan import TGANGenerator
 from gan_lab.nets.video.vgan import VGANDiscriminator, VGANGenerator
 
@@ -28,6 +30,7 @@ __all__ = [
     "MoCoGANGenerator",
     "PatchImageDiscriminator",
     "MoCoGANVideoDiscriminator",
+    "SpriteVideoGenerator",
     "DVDGANGenerator",
     "DVDGANSpatialDiscriminator",
     "DVDGANTemporalDiscriminator",

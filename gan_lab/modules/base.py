@@ -21,6 +21,9 @@ from gan_lab.modules.ema import ema_update_, make_ema_copy
 from gan_lab.nets.base import Generator
 
 OptimizerFactory = Callable[..., torch.optim.Optimizer]
+#: A batch as a scheme hands it to :meth:`GANModule.discriminator_inputs`: a tensor of samples,
+#: or a pyramid of them (:class:`~gan_lab.modules.prediction.VideoPredictionGAN`).
+Batch = torch.Tensor | list[torch.Tensor]
 SchedulerFactory = Callable[[torch.optim.Optimizer], torch.optim.lr_scheduler.LRScheduler]
 
 
@@ -125,7 +128,7 @@ class GANModule(L.LightningModule):
         self._resumed_rng: list | None = None
 
     # ----------------------------------------------------------------- what subclasses define
-    def fake_for(self, real: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def fake_for(self, real: torch.Tensor, y: torch.Tensor) -> Batch:
         """Generated samples to set against the real batch ``real``, in the form
         :meth:`discriminator_inputs` takes (a batch shaped like ``real`` unless a scheme says
         otherwise)."""
@@ -138,8 +141,8 @@ class GANModule(L.LightningModule):
         raise NotImplementedError
 
     def discriminator_inputs(
-        self, name: str, x: torch.Tensor, y: torch.Tensor, real: bool
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        self, name: str, x: Batch, y: torch.Tensor, real: bool
+    ) -> tuple[Batch, torch.Tensor | None]:
         """What discriminator ``name`` sees of a real (``real=True``) or generated batch ``x``
         with labels ``y``: the batch, augmented when ``augment`` is set, and the labels the
         nets see (:meth:`labels`)."""
@@ -155,13 +158,13 @@ class GANModule(L.LightningModule):
         return x if self.augment is None else self.augment(x)
 
     def discriminator_loss(
-        self, name: str, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor
+        self, name: str, real: torch.Tensor, fake: Batch, y: torch.Tensor
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Loss of discriminator ``name`` (fakes detached) and statistics to log."""
         return self.adversarial_d_loss(name, real, fake, y)
 
     def adversarial_d_loss(
-        self, name: str, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor
+        self, name: str, real: Batch, fake: Batch, y: torch.Tensor
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Adversarial loss of discriminator ``name`` on (real, fake) plus the regularizer's
         penalty, and the mean logits (and penalty) to log."""
@@ -181,7 +184,7 @@ class GANModule(L.LightningModule):
         return loss, stats
 
     def adversarial_g_loss(
-        self, name: str, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor
+        self, name: str, real: Batch, fake: Batch, y: torch.Tensor
     ) -> torch.Tensor:
         """The generator's adversarial loss against discriminator ``name`` for its samples
         ``fake`` (with gradients); D's logits on ``real`` (without gradients) are computed only

@@ -5,8 +5,9 @@ on an idle machine and on one whose cores are shared with other jobs.
         [--set model=wgan_gp data=grid25 ...]
 
 Each repetition runs ``gan-lab train`` once per setting, in an order that rotates from one
-repetition to the next, as a whole process with the default callbacks and ``logger=csv``; an
-:class:`IterationTimer` callback measures wall-clock seconds per iteration after the first 20.
+repetition to the next, as a whole process with the default callbacks and ``logger=csv``; the
+``IterationTimer`` callback of ``timing.py`` measures wall-clock seconds per iteration from the
+end of iteration 20 to the end of the last one.
 ``--busy N`` starts ``N`` single-threaded CPU hogs (a busy loop in a separate process each) for
 the duration, standing in for the other jobs of a shared machine. Prints the median per setting
 and its ratio to ``torch_threads=1``, with the load average.
@@ -25,26 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import lightning as L
-
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = ("1", "2", "null")
-WARMUP = 20
-
-
-class IterationTimer(L.Callback):
-    """Writes the wall seconds per iteration after ``warmup`` iterations to JSON ``path``."""
-
-    def __init__(self, path: str, warmup: int = WARMUP) -> None:
-        self.path, self.warmup, self.start = Path(path), warmup, None
-
-    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-        if self.start is None and pl_module.iteration == self.warmup:
-            self.start = time.perf_counter()
-
-    def on_train_end(self, trainer, pl_module) -> None:
-        n = pl_module.iteration - self.warmup
-        self.path.write_text(json.dumps({"s_per_it": (time.perf_counter() - self.start) / n}))
 
 
 def hog() -> None:
@@ -59,7 +42,7 @@ def run(setting: str, iterations: int, extra: list[str], tmp: Path) -> float:
            f"torch_threads={setting}", "logger=csv", "callbacks.progress=null",
            "+trainer.enable_progress_bar=false", "callbacks.samples.every=1000000",
            f"hydra.run.dir={out}",
-           f"+callbacks.zz_timer={{_target_: threads.IterationTimer, path: {result}}}"]
+           f"+callbacks.zz_timer={{_target_: timing.IterationTimer, path: {result}}}"]
     env = {**os.environ, "WANDB_MODE": "offline",
            "PYTHONPATH": os.pathsep.join([str(ROOT / "benchmarks"), str(ROOT)])}
     env.pop("OMP_NUM_THREADS", None)  # torch_threads decides

@@ -8,8 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
-from gan_lab.data import DataSpec, VideoFolderDataModule
-from gan_lab.data import video_files
+from gan_lab.data import DataSpec, VideoFolderDataModule, video_files
 from gan_lab.data import video_folder as vf
 
 

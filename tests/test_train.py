@@ -161,10 +161,8 @@ def test_misspelt_key_fails_with_its_name(tmp_path):
         train(cfg)
 
 
-def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
-    cfg = compose_train(
-        ["model=gan", "data=ring8", "iterations=20", "callbacks.checkpoint.every=2"], tmp_path
-    )
+def poison_fifth_generator_loss(monkeypatch) -> None:
+    """The 5th generator loss (iteration 5 with n_critic 1) becomes NaN."""
     from gan_lab.losses import NonSaturatingLoss
 
     original = NonSaturatingLoss.generator
@@ -176,12 +174,37 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
         return loss * float("nan") if calls["n"] == 5 else loss
 
     monkeypatch.setattr(NonSaturatingLoss, "generator", poisoned)
-    with pytest.raises(DivergenceError, match="non-finite loss at iteration 5.*last good"):
+
+
+# Losses are checked on logged steps and before every checkpoint: with logging every D step,
+# and with logging so rare that only the checkpoint at iteration 6 finds the NaN of iteration 5.
+@pytest.mark.parametrize("log_every", [1, 1000])
+def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypatch, log_every):
+    cfg = compose_train(
+        ["model=gan", "data=ring8", "iterations=20", "callbacks.checkpoint.every=2",
+         f"trainer.log_every_n_steps={log_every}"], tmp_path
+    )
+    poison_fifth_generator_loss(monkeypatch)
+    with pytest.raises(DivergenceError,
+                       match=r"non-finite loss at iteration 5 \(D step 5\): .*last good"):
         train(cfg)
     module = load_checkpoint(tmp_path / "checkpoints" / "last.ckpt")
     assert module.iteration == 4
     params = torch.nn.utils.parameters_to_vector(module.parameters())
     assert torch.isfinite(params).all()
+
+
+def test_nan_loss_at_the_last_step_of_a_run_without_callbacks_or_logging_fails(
+        tmp_path, monkeypatch):
+    cfg = compose_train(
+        ["model=gan", "data=ring8", "iterations=5", "callbacks.checkpoint=null",
+         "callbacks.samples=null", "callbacks.evaluation=null",
+         "trainer.log_every_n_steps=1000"], tmp_path
+    )
+    poison_fifth_generator_loss(monkeypatch)
+    with pytest.raises(DivergenceError, match=r"non-finite loss at iteration 5 \(D step 5\)"):
+        train(cfg)
+    assert not (tmp_path / "checkpoints" / "last.ckpt").exists()
 
 
 def test_resume_continues_the_iteration_count(tmp_path):

@@ -9,7 +9,9 @@ class IterationCallback(L.Callback):
     """Calls :meth:`run` once every ``every`` iterations (G updates; Lightning's batch hooks
     fire at every D update) and once more when training ends, unless that iteration was just
     handled or a signal stopped training (a preempted job keeps its grace time for the
-    checkpoint: :class:`~gan_lab.callbacks.IterationCheckpoint`).
+    checkpoint: :class:`~gan_lab.callbacks.IterationCheckpoint`). Before it acts, the losses
+    of the steps since the last check must be finite
+    (:meth:`~gan_lab.modules.base.GANModule.check_finite`).
 
     Args:
         every: the interval in iterations.
@@ -27,6 +29,7 @@ class IterationCallback(L.Callback):
         raise NotImplementedError
 
     def _run(self, trainer: L.Trainer, pl_module) -> None:
+        pl_module.check_finite()  # nothing is written of a diverged model
         self.run(trainer, pl_module)
         self._done_at = pl_module.iteration
 

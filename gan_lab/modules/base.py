@@ -57,6 +57,15 @@ class GANModule(L.LightningModule):
     buffer (BatchNorm statistics, spectral-norm vectors, LeCam anchors) is averaged across
     processes after every iteration, so all processes hold the same model.
 
+    **Logging and divergence.** Every ``trainer.log_every_n_steps`` D updates, the losses,
+    gradient norms (before clipping), learning rates and the schemes' statistics are logged;
+    gradient norms and learning rates are computed on those steps only. The losses of every
+    step are kept until :meth:`check_finite` reads them, with one host-device synchronization
+    for all of them: on the logged steps, before any of gan_lab's callbacks acts on the model
+    (checkpoints, samples, evaluations), before every checkpoint and at the end of training. A
+    NaN or infinite loss raises :class:`DivergenceError` naming the first step that had one,
+    so a diverged model is never saved.
+
     **Discriminator inputs.** Every discriminator sees real and generated batches through
     :meth:`discriminator_inputs` (a scheme's packing, view or pyramid, and the DiffAugment of
     ``augment``); :meth:`adversarial_d_loss` and :meth:`adversarial_g_loss` are the one place
@@ -121,6 +130,8 @@ class GANModule(L.LightningModule):
         self.iteration = 0
         self.images_seen = 0
         self.d_steps = 0
+        #: ``(iteration, d_steps, losses)`` of the steps since the last :meth:`check_finite`.
+        self._unchecked: list[tuple[int, int, dict[str, torch.Tensor]]] = []
         #: The resolved run configuration, stored in every checkpoint (set by ``gan_lab.train``).
         self.run_config: dict | None = None
         #: The signal (SIGTERM, SIGINT) that stopped training early, if one did.
@@ -262,20 +273,26 @@ class GANModule(L.LightningModule):
         """The optimizer of discriminator ``name``; subclasses may give each D its own."""
         return self._d_optimizer(self.discriminators[name].parameters())
 
-    def _update(self, opt, loss: torch.Tensor, params) -> torch.Tensor:
-        """One optimizer step inside its toggle; returns the gradient norm before clipping."""
+    def _update(self, opt, loss: torch.Tensor, params, logged: bool) -> dict[str, torch.Tensor]:
+        """One optimizer step inside its toggle; on a logged step, returns the gradient norm
+        before clipping (``grad_norm``) and the learning rate (``lr``), else nothing."""
         opt.zero_grad(set_to_none=True)
         self.manual_backward(loss)
-        grads = [p.grad for p in params if p.grad is not None]
-        norm = torch.nn.utils.get_total_norm(grads) if grads else loss.new_zeros(())
+        logs = {}
+        if logged:
+            grads = [p.grad for p in params if p.grad is not None]
+            norm = torch.nn.utils.get_total_norm(grads) if grads else loss.new_zeros(())
+            logs = {"grad_norm": norm.detach(), "lr": torch.tensor(opt.param_groups[0]["lr"])}
         if self.grad_clip_norm:
             self.clip_gradients(opt, self.grad_clip_norm, "norm")
         opt.step()
-        return norm.detach()
+        return logs
 
     def training_step(self, batch, batch_idx: int) -> None:
         real, y = batch
         g_opt, *d_opts = self.optimizers()
+        logged = (self.d_steps + 1) % self.trainer.log_every_n_steps == 0
+        losses: dict[str, torch.Tensor] = {}
         logs: dict[str, torch.Tensor] = {}
 
         with torch.no_grad():
@@ -283,29 +300,28 @@ class GANModule(L.LightningModule):
         for (name, d), opt in zip(self.discriminators.items(), d_opts, strict=True):
             with self.toggled_optimizer(opt):
                 loss, stats = self.discriminator_loss(name, real, fake, y)
-                grad_norm = self._update(opt, loss, d.parameters())
+                update = self._update(opt, loss, d.parameters(), logged)
             self.regularizer.after_step(d, self.d_steps + 1)
             key = "d" if len(self.discriminators) == 1 else f"d_{name}"
-            logs[f"loss/{key}"] = loss.detach()
-            logs[f"grad_norm/{key}"] = grad_norm
-            logs[f"lr/{key}"] = torch.tensor(opt.param_groups[0]["lr"])
-            logs.update({f"{stat}/{key}": value for stat, value in stats.items()})
+            losses[f"loss/{key}"] = loss.detach()
+            logs.update({f"{stat}/{key}": value for stat, value in (update | stats).items()})
         self.d_steps += 1
         self.images_seen += len(real) * self.trainer.world_size
 
         if self.d_steps % self.n_critic == 0:
             with self.toggled_optimizer(g_opt):
                 g_loss, stats = self.generator_loss(real, y)
-                logs["grad_norm/g"] = self._update(g_opt, g_loss, self.generator.parameters())
-            logs["loss/g"] = g_loss.detach()
-            logs["lr/g"] = torch.tensor(g_opt.param_groups[0]["lr"])
-            logs.update({f"{stat}/g": value for stat, value in stats.items()})
+                update = self._update(g_opt, g_loss, self.generator.parameters(), logged)
+            losses["loss/g"] = g_loss.detach()
+            logs.update({f"{stat}/g": value for stat, value in (update | stats).items()})
             self.iteration += 1
             self._end_iteration()
 
-        self._check_finite(logs)
-        if self.d_steps % self.trainer.log_every_n_steps:
+        self._unchecked.append((self.iteration, self.d_steps, losses))
+        if not logged:
             return
+        self.check_finite()
+        logs.update(losses)
         logs["iteration"] = torch.tensor(float(self.iteration))
         logs["images_seen"] = torch.tensor(float(self.images_seen))
         shown = {k: logs.pop(k) for k in ("loss/d", "loss/g", "iteration") if k in logs}
@@ -349,19 +365,27 @@ class GANModule(L.LightningModule):
             return 0.0
         return min(self.ema_decay, (1 + t) / (10 + t))
 
-    def _check_finite(self, logs: Mapping[str, torch.Tensor]) -> None:
-        losses = {k: v for k, v in logs.items() if k.startswith("loss/")}
-        if bool(torch.isfinite(torch.stack(list(losses.values()))).all()):
+    def check_finite(self) -> None:
+        """Raises :class:`DivergenceError` if a loss of a step since the last check is NaN or
+        infinite, naming the first such step; one host-device synchronization for all the
+        steps (see "Logging and divergence" in the class docstring for when it runs)."""
+        unchecked, self._unchecked = self._unchecked, []
+        values = [v for _, _, losses in unchecked for v in losses.values()]
+        if not values or bool(torch.isfinite(torch.stack(values)).all()):
             return
-        bad = ", ".join(f"{k}={v.item():.4g}" for k, v in losses.items())
-        raise DivergenceError(
-            f"non-finite loss at iteration {self.iteration} (D step {self.d_steps}): {bad}. "
-            "Training stopped; the last checkpoint written before this point is kept."
-        )
+        for iteration, d_steps, losses in unchecked:
+            if not all(bool(torch.isfinite(v)) for v in losses.values()):
+                bad = ", ".join(f"{k}={v.item():.4g}" for k, v in losses.items())
+                raise DivergenceError(
+                    f"non-finite loss at iteration {iteration} (D step {d_steps}): {bad}. "
+                    "Training stopped; the last checkpoint written before this point is kept."
+                )
 
     # --------------------------------------------------------------------------- checkpoints
     def on_save_checkpoint(self, checkpoint: dict) -> None:
-        """Called on every process (the file is written by the first)."""
+        """Called on every process (the file is written by the first), after
+        :meth:`check_finite`: a diverged model is never saved."""
+        self.check_finite()
         states = [rng_state()]
         if self.trainer is not None and self.trainer.world_size > 1:
             states = [None] * self.trainer.world_size
@@ -396,5 +420,6 @@ class GANModule(L.LightningModule):
             self._resumed_rng = None
 
     def on_train_end(self) -> None:
+        self.check_finite()  # the steps after the last check (a run without callbacks)
         # under ddp_spawn the main process reads its results from here, not from the module
         self.trainer.callback_metrics["iteration"] = torch.tensor(float(self.iteration))

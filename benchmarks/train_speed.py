@@ -67,7 +67,7 @@ CASES = {
     "dcgan": ("DCGAN, MNIST 28×28, batch 64", ["model=dcgan", "data=mnist"]),
     "wgan_gp": ("WGAN-GP, MNIST 28×28, batch 64, n_critic 5", ["model=wgan_gp", "data=mnist"]),
     "pacgan": ("PacGAN's toy nets (m=1), grid25, batch 100", ["experiment=pacgan1_grid25"]),
-    "video": ("the video quickstart (MoCoGAN micro, Moving MNIST 16×32×32, batch 16)", []),
+    "video": ("the video quickstart (mocogan_sprites, Moving MNIST 16×32×32, batch 16)", []),
     "dcgan_bf16": ("DCGAN, MNIST 28×28, batch 64, bf16-mixed",
                    ["model=dcgan", "data=mnist", "trainer.precision=bf16-mixed"]),
 }

@@ -116,18 +116,13 @@ def _step(opt, loss, net, clip_norm, backward) -> None:
 
 
 def build(cfg):
-    """The data module and the module of ``cfg``, after seeding, threads and matmul precision
-    as in ``gan_lab.train``."""
-    from hydra.utils import instantiate
-
-    from gan_lab.build import build_module
+    """The data module and the module of ``cfg`` as ``gan_lab.train`` builds them, on the
+    case's threads."""
+    from gan_lab.train import build_run
 
     if cfg.get("torch_threads") is not None:
         torch.set_num_threads(cfg.torch_threads)
-    L.seed_everything(cfg.seed, workers=True, verbose=False)
-    torch.set_float32_matmul_precision(cfg.get("matmul_precision", "high"))
-    datamodule = instantiate(cfg.data, _convert_="all")
-    return datamodule, build_module(cfg, datamodule.spec)
+    return build_run(cfg)
 
 
 def optimizers_of(gan) -> tuple[list, list]:

@@ -123,6 +123,18 @@ def with_run_log(loggers: list, out: Path) -> list:
     return [*loggers, CSVLogger(save_dir=str(out / "csv"), name="", version="")]
 
 
+def build_run(cfg: DictConfig, d_steps: int = 0) -> tuple:
+    """The data module and the module of ``cfg`` after seeding and the matmul precision, the
+    data stream positioned after ``d_steps`` batches (a resumed run's)."""
+    if cfg.get("seed") is not None:
+        L.seed_everything(cfg.seed, workers=True, verbose=False)
+    torch.set_float32_matmul_precision(cfg.get("matmul_precision", "high"))
+    datamodule = instantiate(cfg.data, _convert_="all")
+    if d_steps:
+        datamodule.resume_at(d_steps)
+    return datamodule, build_module(cfg, datamodule.spec)
+
+
 def _fit(cfg: DictConfig) -> dict[str, float]:
     check_values(cfg)
     out = Path(cfg.paths.output_dir)
@@ -130,14 +142,7 @@ def _fit(cfg: DictConfig) -> dict[str, float]:
     resumed = read_resume(cfg)
     fix_wandb_run_id(cfg, resumed["gan_lab"]["config"] if resumed else None)
     (out / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
-    if cfg.get("seed") is not None:
-        L.seed_everything(cfg.seed, workers=True, verbose=False)
-    torch.set_float32_matmul_precision(cfg.get("matmul_precision", "high"))
-
-    datamodule = instantiate(cfg.data, _convert_="all")
-    if resumed:
-        datamodule.resume_at(resumed["gan_lab"]["d_steps"])
-    module = build_module(cfg, datamodule.spec)
+    datamodule, module = build_run(cfg, resumed["gan_lab"]["d_steps"] if resumed else 0)
     module.run_config = OmegaConf.to_container(cfg, resolve=True)
     callbacks = _instantiate_all(cfg.get("callbacks"))
     loggers = with_run_log(_instantiate_all(cfg.get("logger")), out)

@@ -147,7 +147,8 @@ def reject_batchnorm(regularizer: str, discriminator: nn.Module) -> None:
         raise ValueError(
             f"{regularizer} penalises the gradient of D per sample, which is not valid when D "
             f"uses BatchNorm (batch statistics couple the samples; Gulrajani et al. 2017, §4); "
-            f"found BatchNorm at {name!r}. Set net.discriminator.norm=layer (or none)."
+            f"found BatchNorm at {name!r}. Set the discriminator's norm to none or layer "
+            "(d_norm=none for the DCGAN and MoCoGAN nets)."
         )
 
 

@@ -90,6 +90,12 @@ class VideoGAN(GANModule):
         if not discriminators:
             raise ValueError("VideoGAN needs at least one discriminator (net.discriminators)")
         for name, d in discriminators.items():
+            if not name or "." in name or hasattr(nn.ModuleDict(), name):
+                raise ValueError(
+                    f"net.discriminators.{name}: {name!r} cannot name a discriminator (it is "
+                    "empty, holds a '.', or is an attribute of torch.nn.Module); rename the key, "
+                    "e.g. net.discriminators.image / net.discriminators.video"
+                )
             if not isinstance(d, DiscriminatorSpec):
                 raise TypeError(
                     f"net.discriminators.{name} must be a DiscriminatorSpec (_target_: "

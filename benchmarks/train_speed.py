@@ -2,7 +2,7 @@
 nets, losses and optimizers, and against a minimal Lightning module of that loop.
 
     .venv/bin/python benchmarks/train_speed.py [--reps 3] [--iterations 300] [--threads 1]
-        [--cases dcgan wgan_gp pacgan video dcgan_bf16]
+        [--cases dcgan wgan_gp pacgan video dcgan_bf16] [--profile DIR]
 
 Each case is a ``gan-lab train`` configuration (``CASES``). Each repetition runs every case in
 three variants, in an order that rotates from one repetition to the next, each as a separate
@@ -39,6 +39,12 @@ the medians of it/s (with their range), the ratios ``gan_lab ÷ hand-written`` a
 ``minimal Lightning ÷ hand-written`` of the median it/s (1.00: as fast) and each variant's median
 peak resident memory (``ru_maxrss`` of the child process), with the machine and the load
 average before and after.
+
+``--profile DIR`` profiles the timed iterations of every variant (``cProfile``; one repetition,
+statistics in ``DIR/<case>_<variant>.prof``) and prints, per case, the functions whose own time
+per iteration most exceeds that of the variant below (gan_lab over minimal Lightning, minimal
+Lightning over hand-written): where the difference goes, not how large it is (the profiler
+slows Python code several times more than torch's kernels).
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pstats
 import statistics
 import subprocess
 import sys
@@ -188,46 +195,52 @@ class MinimalLightning(L.LightningModule):
             self.trainer.should_stop = True
 
 
-def minimal_lightning(cfg, result: str) -> None:
+def minimal_lightning(cfg, result: str, profile: str | None = None) -> None:
     datamodule, gan = build(cfg)
     trainer = L.Trainer(
         accelerator=cfg.trainer.get("accelerator", "auto"), devices=1,
         precision=cfg.trainer.get("precision", "32-true"), max_epochs=-1, max_steps=-1,
-        logger=False, callbacks=[IterationTimer(result)], enable_checkpointing=False,
+        logger=False, callbacks=[IterationTimer(result, profile=profile)],
+        enable_checkpointing=False,
         enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
         limit_val_batches=0, use_distributed_sampler=False,
     )
     trainer.fit(MinimalLightning(gan), datamodule=datamodule)
 
 
-def child(variant: str, result: str, overrides: list[str]) -> None:
+def child(variant: str, result: str, profile: str, overrides: list[str]) -> None:
     from gan_lab.cli import compose
 
     cfg = compose("train", overrides)
+    profile = profile or None
     if variant == "hand-written":
-        clock = IterationClock(WARMUP, cfg.iterations)
+        clock = IterationClock(WARMUP, cfg.iterations, profile)
         hand_written_loop(cfg, clock)
         clock.write(result)
     else:
-        minimal_lightning(cfg, result)
+        minimal_lightning(cfg, result, profile)
 
 
 # --------------------------------------------------------------------------------- the parent
 
 
-def command(variant: str, overrides: list[str], result: Path, run_dir: Path) -> list[str]:
+def command(variant: str, overrides: list[str], result: Path, run_dir: Path,
+            profile: Path | None = None) -> list[str]:
     if variant == "gan_lab":
+        timer = f"_target_: timing.IterationTimer, path: {result}"
+        timer += f", profile: {profile}" if profile else ""
         return [sys.executable, "-m", "gan_lab.cli", "train", *overrides,
-                f"hydra.run.dir={run_dir}",
-                f"+callbacks.zz_timer={{_target_: timing.IterationTimer, path: {result}}}"]
-    return [sys.executable, __file__, "--child", variant, str(result), *overrides]
+                f"hydra.run.dir={run_dir}", f"+callbacks.zz_timer={{{timer}}}"]
+    return [sys.executable, __file__, "--child", variant, str(result), str(profile or ""),
+            *overrides]
 
 
-def measure(variant: str, overrides: list[str], tmp: Path, env: dict) -> dict[str, float]:
+def measure(variant: str, overrides: list[str], tmp: Path, env: dict,
+            profile: Path | None = None) -> dict[str, float]:
     run_dir = tmp / f"{variant.replace(' ', '_')}_{time.monotonic_ns()}"
     run_dir.mkdir()
     result = run_dir / "timer.json"
-    cmd = command(variant, overrides, result, run_dir)
+    cmd = command(variant, overrides, result, run_dir, profile)
     done = subprocess.run(cmd, cwd=run_dir, env=env, capture_output=True, text=True)
     if done.returncode or not result.exists():
         raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stderr[-3000:]}")
@@ -257,7 +270,10 @@ def parent(args: argparse.Namespace) -> None:
                 overrides = [*CASES[case][1], f"iterations={args.iterations}",
                              f"torch_threads={args.threads}"]
                 for variant in order:
-                    results[case][variant].append(measure(variant, overrides, tmp, env))
+                    profile = (args.profile / f"{case}_{variant.replace(' ', '_')}.prof"
+                               if args.profile else None)
+                    results[case][variant].append(
+                        measure(variant, overrides, tmp, env, profile))
                 print(f"  repetition {rep + 1}, {case}: " + ", ".join(
                     f"{v} {1 / results[case][v][-1]['s_per_it']:.1f} it/s" for v in VARIANTS),
                     flush=True)
@@ -282,10 +298,34 @@ def parent(args: argparse.Namespace) -> None:
               f"{med['gan_lab'] / med['hand-written']:.2f} | {rss} |")
 
 
+def own_times(path: Path) -> dict[str, float]:
+    """Own (``tottime``) seconds of every function in the profile at ``path``."""
+    out: dict[str, float] = {}
+    for (file, line, name), (_, _, own, _, _) in pstats.Stats(str(path)).stats.items():
+        where = file.split("site-packages/")[-1].replace(str(ROOT) + "/", "")
+        out[f"{where}:{line}({name})"] = out.get(f"{where}:{line}({name})", 0.0) + own
+    return out
+
+
+def profile_report(folder: Path, case: str, iterations: int, top: int = 12) -> str:
+    """The functions of ``case`` whose own time per iteration most exceeds the variant's
+    below, in µs, with each variant's total profiled time per iteration."""
+    times = {v: own_times(folder / f"{case}_{v.replace(' ', '_')}.prof") for v in VARIANTS}
+    lines = [f"## {case}: profiled µs per iteration, total " + ", ".join(
+        f"{v} {sum(t.values()) / iterations * 1e6:.0f}" for v, t in times.items())]
+    for upper, lower in (("gan_lab", "minimal Lightning"), ("minimal Lightning", "hand-written")):
+        a, b = times[upper], times[lower]
+        extra = sorted(((a.get(k, 0.0) - b.get(k, 0.0), k) for k in a.keys() | b.keys()),
+                       reverse=True)
+        lines.append(f"{upper} over {lower}:")
+        lines += [f"  {d / iterations * 1e6:8.1f}  {k}" for d, k in extra[:top]]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--child"]:
-        child(argv[1], argv[2], argv[3:])
+        child(argv[1], argv[2], argv[3], argv[4:])
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--reps", type=int, default=3, help="repetitions of every measurement")
@@ -293,10 +333,18 @@ def main(argv: list[str] | None = None) -> None:
                         help=f"iterations per run (timed after the first {WARMUP})")
     parser.add_argument("--cases", nargs="+", default=list(CASES), choices=list(CASES))
     parser.add_argument("--threads", type=int, default=1, help="torch_threads of every run")
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="profile one repetition into this folder and print where it differs")
     args = parser.parse_args(argv)
     if args.iterations <= WARMUP:
         parser.error(f"--iterations must be more than the {WARMUP} of warm-up")
+    if args.profile:
+        args.reps = 1
+        args.profile.mkdir(parents=True, exist_ok=True)
     parent(args)
+    if args.profile:
+        for case in args.cases:
+            print(profile_report(args.profile, case, args.iterations - WARMUP))
 
 
 if __name__ == "__main__":

@@ -31,3 +31,38 @@ def test_the_hand_written_loop_ends_where_gan_lab_ends(tmp_path, overrides):
         trained, initial = (torch.nn.utils.parameters_to_vector(getattr(m, net).parameters())
                             for m in (hand, untrained))
         assert not torch.equal(trained, initial), net
+
+
+def _busy(n: int) -> float:
+    total = 0.0
+    for i in range(n):
+        total += i * 0.5
+    return total
+
+
+def test_a_profiled_clock_profiles_the_timed_iterations_only(tmp_path):
+    import timing
+
+    _busy(10)  # before the warm-up tick: outside the profile
+    clock = timing.IterationClock(1, 3, profile=tmp_path / "p.prof")
+    clock.tick(1)
+    for _ in range(2):
+        _busy(20_000)
+    clock.tick(3)
+    names = {name for _, _, name in train_speed.pstats.Stats(str(tmp_path / "p.prof")).stats}
+    assert "_busy" in names
+    assert clock.result()["s_per_it"] > 0
+
+
+def test_the_profile_report_names_what_one_variant_spends_more_time_in(tmp_path):
+    import cProfile
+
+    for variant, n in zip(train_speed.VARIANTS, (1, 1, 50_000), strict=True):
+        profiler = cProfile.Profile()
+        profiler.enable()
+        _busy(n)
+        profiler.disable()
+        profiler.dump_stats(tmp_path / f"case_{variant.replace(' ', '_')}.prof")
+    report = train_speed.profile_report(tmp_path, "case", iterations=1, top=1)
+    gan_lab_part = report.split("gan_lab over minimal Lightning:")[1].split("minimal")[0]
+    assert "_busy" in gan_lab_part

@@ -24,7 +24,7 @@ from tests.helpers import RandomClipsDataModule, compose_train
 VIDEO_PRESETS = ["vgan", "tgan", "tgan_gp", "mocogan", "dvdgan", "video_prediction"]
 # the quickstart recipe (conf/model_data/mocogan_sprites_moving_mnist.yaml, chosen by the sweep
 # written up in experiments/README.md)
-QUICKSTART_ITERATIONS, QUICKSTART_THREADS = 5000, 2
+QUICKSTART_ITERATIONS, QUICKSTART_THREADS = 4000, 2
 # Tiny Moving MNIST: a 32x32 canvas (the digits are 28x28), a few clips per epoch, 4 samples.
 TINY = [
     "data=moving_mnist",

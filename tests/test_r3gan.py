@@ -88,5 +88,5 @@ def test_r3gan_preset_trains_on_image_and_video_data(data, extra, tmp_path):
 def test_r3gan_refuses_batchnorm_discriminators_with_the_key_to_set(tmp_path):
     cfg = compose_train(["model=r3gan", "data=mnist", "d_norm=batch"], tmp_path)
     dm = instantiate(cfg.data)
-    with pytest.raises(ValueError, match="BatchNorm.*norm=layer \\(or none\\)"):
+    with pytest.raises(ValueError, match="BatchNorm.*d_norm=none for the DCGAN and MoCoGAN nets"):
         build_module(cfg, dm.spec)

@@ -255,7 +255,7 @@ def test_penalties_reject_batchnorm():
     bn_d = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.Flatten())
     ln_d = nn.Sequential(nn.Conv2d(1, 4, 3), nn.GroupNorm(1, 4), nn.Flatten())
     for reg in (GradientPenalty(), ZeroCenteredGradientPenalty(samples="both")):
-        with pytest.raises(ValueError, match=r"net\.discriminator\.norm=layer \(or none\)") as err:
+        with pytest.raises(ValueError, match=r"norm to none or layer \(d_norm=none") as err:
             reg.prepare(bn_d)
         assert "BatchNorm" in str(err.value) and "'1'" in str(err.value)
         assert reg.prepare(ln_d) is ln_d

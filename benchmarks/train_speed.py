@@ -270,8 +270,7 @@ def parent(args: argparse.Namespace) -> None:
                 overrides = [*CASES[case][1], f"iterations={args.iterations}",
                              f"torch_threads={args.threads}"]
                 for variant in order:
-                    profile = (args.profile / f"{case}_{variant.replace(' ', '_')}.prof"
-                               if args.profile else None)
+                    profile = profile_path(args.profile, case, variant) if args.profile else None
                     results[case][variant].append(
                         measure(variant, overrides, tmp, env, profile))
                 print(f"  repetition {rep + 1}, {case}: " + ", ".join(
@@ -298,19 +297,25 @@ def parent(args: argparse.Namespace) -> None:
               f"{med['gan_lab'] / med['hand-written']:.2f} | {rss} |")
 
 
+def profile_path(folder: Path, case: str, variant: str) -> Path:
+    """Where ``--profile`` writes the statistics of ``variant`` of ``case``."""
+    return folder / f"{case}_{variant.replace(' ', '_')}.prof"
+
+
 def own_times(path: Path) -> dict[str, float]:
     """Own (``tottime``) seconds of every function in the profile at ``path``."""
     out: dict[str, float] = {}
     for (file, line, name), (_, _, own, _, _) in pstats.Stats(str(path)).stats.items():
         where = file.split("site-packages/")[-1].replace(str(ROOT) + "/", "")
-        out[f"{where}:{line}({name})"] = out.get(f"{where}:{line}({name})", 0.0) + own
+        key = f"{where}:{line}({name})"
+        out[key] = out.get(key, 0.0) + own
     return out
 
 
 def profile_report(folder: Path, case: str, iterations: int, top: int = 12) -> str:
     """The functions of ``case`` whose own time per iteration most exceeds the variant's
     below, in µs, with each variant's total profiled time per iteration."""
-    times = {v: own_times(folder / f"{case}_{v.replace(' ', '_')}.prof") for v in VARIANTS}
+    times = {v: own_times(profile_path(folder, case, v)) for v in VARIANTS}
     lines = [f"## {case}: profiled µs per iteration, total " + ", ".join(
         f"{v} {sum(t.values()) / iterations * 1e6:.0f}" for v, t in times.items())]
     for upper, lower in (("gan_lab", "minimal Lightning"), ("minimal Lightning", "hand-written")):

@@ -40,17 +40,26 @@ def _busy(n: int) -> float:
     return total
 
 
+def _before() -> float:
+    return _busy(10)
+
+
+def _after() -> float:
+    return _busy(10)
+
+
 def test_a_profiled_clock_profiles_the_timed_iterations_only(tmp_path):
     import timing
 
-    _busy(10)  # before the warm-up tick: outside the profile
     clock = timing.IterationClock(1, 3, profile=tmp_path / "p.prof")
+    _before()  # before the warm-up tick: outside the profile
     clock.tick(1)
     for _ in range(2):
         _busy(20_000)
     clock.tick(3)
+    _after()  # after the last tick: outside too
     names = {name for _, _, name in train_speed.pstats.Stats(str(tmp_path / "p.prof")).stats}
-    assert "_busy" in names
+    assert "_busy" in names and not names & {"_before", "_after"}
     assert clock.result()["s_per_it"] > 0
 
 
@@ -62,7 +71,18 @@ def test_the_profile_report_names_what_one_variant_spends_more_time_in(tmp_path)
         profiler.enable()
         _busy(n)
         profiler.disable()
-        profiler.dump_stats(tmp_path / f"case_{variant.replace(' ', '_')}.prof")
+        profiler.dump_stats(train_speed.profile_path(tmp_path, "case", variant))
     report = train_speed.profile_report(tmp_path, "case", iterations=1, top=1)
     gan_lab_part = report.split("gan_lab over minimal Lightning:")[1].split("minimal")[0]
     assert "_busy" in gan_lab_part
+
+
+def test_train_speed_profiles_every_variant_in_fresh_processes(tmp_path, capsys):
+    """The path a user takes: three child processes (gan_lab's with its profile passed through
+    a Hydra override), one profile each, and the report."""
+    train_speed.main(["--iterations", str(train_speed.WARMUP + 2), "--cases", "pacgan",
+                      "--profile", str(tmp_path)])
+    for variant in train_speed.VARIANTS:
+        assert train_speed.profile_path(tmp_path, "pacgan", variant).stat().st_size > 0, variant
+    out = capsys.readouterr().out
+    assert "gan_lab over minimal Lightning:" in out and "training_step" in out

@@ -291,6 +291,15 @@ def test_sprite_generator_draws_sprites_along_bouncing_paths():
     big = g.render(ink, torch.tensor([[[10.0, 20.0]]]))[0, 0]
     small = half.render(ink, torch.tensor([[[5.0, 10.0]]]))[0, 0]
     torch.testing.assert_close(torch.nn.functional.avg_pool2d(big, 2), small, atol=1e-5, rtol=0)
+    # the broadcast grid is affine_grid's for a scaled translation, at sub-pixel positions too
+    paths = torch.tensor([[[3.3, 7.8], [0.5, 35.9]]])
+    theta = torch.zeros(2, 2, 3)
+    theta[:, 0, 0] = theta[:, 1, 1] = 64 / 28
+    theta[:, 0, 2] = (64 - 2 * paths[0, :, 1]) / 28 - 1
+    theta[:, 1, 2] = (64 - 2 * paths[0, :, 0]) / 28 - 1
+    grid = torch.nn.functional.affine_grid(theta, [2, 1, 64, 64], align_corners=False)
+    expected = torch.nn.functional.grid_sample(ink.expand(2, -1, -1, -1), grid, align_corners=False)
+    torch.testing.assert_close(g.render(ink, paths)[0], expected, atol=1e-5, rtol=0)
     assert reflect(torch.tensor([-1.0, 5.0, 37.0, 80.0]), 36.0).tolist() == [1.0, 5.0, 35.0, 8.0]
     z = g.sample_latent(3)
     clips = g(z)

@@ -34,12 +34,20 @@ def uint8_clip_to_model(frames: np.ndarray) -> torch.Tensor:
 
 def area_downsample(frames: np.ndarray, factor: int) -> np.ndarray:
     """Frames ``(..., H, W)`` averaged over ``factor x factor`` blocks: float32
-    ``(..., H / factor, W / factor)`` on the same scale (a uint8 clip stays in [0, 255])."""
+    ``(..., H / factor, W / factor)`` on the same scale (a uint8 clip stays in [0, 255]).
+
+    Summed as ``factor²`` strided slices, exact for uint8 frames (integer sums below 2^24);
+    an order of magnitude faster than numpy's ``mean`` over the reshaped block axes.
+    """
     *lead, h, w = frames.shape
     if h % factor or w % factor:
         raise ValueError(f"frames of {h}x{w} cannot be downsampled by {factor}")
-    blocks = frames.reshape(*lead, h // factor, factor, w // factor, factor)
-    return blocks.mean(axis=(-3, -1), dtype=np.float32)
+    x = frames.astype(np.float32, copy=False)
+    total = np.zeros((*lead, h // factor, w // factor), dtype=np.float32)
+    for i in range(factor):
+        for j in range(factor):
+            total += x[..., i::factor, j::factor]
+    return total / np.float32(factor * factor)
 
 
 def bouncing_trajectories(

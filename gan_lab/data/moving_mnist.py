@@ -86,12 +86,11 @@ def render_max(
     frames_n, n = top_left.shape[:2]
     _, h, w = sprites.shape
     out = np.zeros((frames_n, canvas_size, canvas_size), dtype=np.uint8)
-    rows = top_left[..., 0, None] + np.arange(h)  # (T, D, h)
-    cols = top_left[..., 1, None] + np.arange(w)  # (T, D, w)
-    t = np.arange(frames_n)[:, None, None]
-    for d in range(n):
-        r, c = rows[:, d, :, None], cols[:, d, None, :]
-        out[t, r, c] = np.maximum(out[t, r, c], sprites[d])
+    for t in range(frames_n):
+        for d in range(n):
+            r, c = top_left[t, d]
+            window = out[t, r : r + h, c : c + w]
+            np.maximum(window, sprites[d], out=window)
     return out
 
 

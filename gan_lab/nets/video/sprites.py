@@ -117,12 +117,14 @@ class SpriteVideoGenerator(Generator):
         n, frames = paths.shape[:2]
         size, s = self.data_shape[2], self.sprite_size
         y, x = paths.reshape(n * frames, 2).unbind(1)
-        # output pixel centre (u, v) reads sprite coordinates (u - y, v - x), scaled by 28 / s
-        theta = torch.zeros(n * frames, 2, 3, dtype=sprites.dtype, device=sprites.device)
-        theta[:, 0, 0] = theta[:, 1, 1] = size / s
-        theta[:, 0, 2] = (size - 2 * x) / s - 1
-        theta[:, 1, 2] = (size - 2 * y) / s - 1
-        grid = F.affine_grid(theta, [n * frames, 1, size, size], align_corners=False)
+        # output pixel centre (u, v) reads sprite coordinates (u - y, v - x), scaled by 28 / s:
+        # affine_grid's grid for theta = [[size/s, 0, (size - 2x)/s - 1], [0, size/s, ...]],
+        # built by broadcasting (a translation needs no (N, H·W, 3) x (N, 3, 2) product)
+        pixel = torch.arange(size, dtype=sprites.dtype, device=sprites.device)
+        centres = (2 * pixel + 1) / size - 1  # pixel centres in [-1, 1]
+        gx = (size / s) * centres + ((size - 2 * x) / s - 1)[:, None]  # (N·T, W)
+        gy = (size / s) * centres + ((size - 2 * y) / s - 1)[:, None]  # (N·T, H)
+        grid = torch.stack(torch.broadcast_tensors(gx[:, None, :], gy[:, :, None]), dim=-1)
         source = sprites.repeat_interleave(frames, dim=0)
         drawn = F.grid_sample(source, grid, mode="bilinear", padding_mode="zeros",
                               align_corners=False)

@@ -234,3 +234,13 @@ def test_resolution_averages_the_canvas_over_blocks(test_seq):
     assert next(iter(from_file.train_dataloader()))[0].shape == (2, 1, 20, 16, 16)
     with pytest.raises(ValueError, match="resolution must divide the frame size 64"):
         MovingMNISTDataModule(resolution=48)
+
+
+def test_area_downsample_is_the_exact_block_mean_of_uint8_frames():
+    from gan_lab.data.clips import area_downsample
+
+    frames = np.random.default_rng(0).integers(0, 256, (3, 16, 64, 64), dtype=np.uint8)
+    for factor in (2, 4, 8):
+        blocks = frames.reshape(3, 16, 64 // factor, factor, 64 // factor, factor)
+        expected = blocks.mean(axis=(-3, -1), dtype=np.float64).astype(np.float32)
+        np.testing.assert_array_equal(area_downsample(frames, factor), expected)

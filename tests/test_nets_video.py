@@ -291,6 +291,17 @@ def test_sprite_generator_draws_sprites_along_bouncing_paths():
     big = g.render(ink, torch.tensor([[[10.0, 20.0]]]))[0, 0]
     small = half.render(ink, torch.tensor([[[5.0, 10.0]]]))[0, 0]
     torch.testing.assert_close(torch.nn.functional.avg_pool2d(big, 2), small, atol=1e-5, rtol=0)
+    # ... and, with antialias, at sub-pixel positions: a one-pixel stroke keeps its ink (a
+    # quarter of it at half size) wherever it is drawn; sampled at stride 2 it can vanish
+    smooth = SpriteVideoGenerator((1, 8, 32, 32), width=8, antialias=True)
+    torch.testing.assert_close(smooth.render(ink, torch.tensor([[[5.0, 10.0]]]))[0, 0], small,
+                               atol=1e-5, rtol=0)
+    dot = torch.zeros(1, 1, 28, 28)
+    dot[0, 0, 13, 13] = 1
+    for p in (5.0, 5.25, 5.5, 5.75):
+        ink_drawn = smooth.render(dot, torch.tensor([[[p, p + 0.5]]])).sum()
+        torch.testing.assert_close(ink_drawn, torch.tensor(0.25), atol=1e-5, rtol=0)
+    assert half.render(dot, torch.tensor([[[5.25, 5.25]]])).sum() < 0.2
     # the broadcast grid is affine_grid's for a scaled translation, at sub-pixel positions too
     paths = torch.tensor([[[3.3, 7.8], [0.5, 35.9]]])
     theta = torch.zeros(2, 2, 3)

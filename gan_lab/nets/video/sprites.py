@@ -18,6 +18,10 @@ Kavukcuoglu 2015, arXiv:1506.02025):
 * frame ``t`` draws every sprite at ``p_t`` with a spatial transformer (bilinear sampling, so
   the frame is differentiable in the sprites and the paths) on a black background and merges
   them by maximum, as Moving MNIST's generator merges its digits; values are mapped to [-1, 1].
+  With ``antialias``, a sprite drawn smaller than 28 px is first averaged down to its drawn
+  size (as the data's frames are averaged down from 64×64), so the transformer only translates
+  it; without, the 28 px sprite is sampled at a coarser stride, which skips strokes at sub-pixel
+  positions (a drawn digit flickers as it moves).
 
 The sprite is drawn at ``sprite_size`` pixels (28 on a 64×64 frame, 14 on 32×32: the digit's
 size in Moving MNIST's data at that resolution); ``speed`` bounds a velocity component in pixels
@@ -64,6 +68,7 @@ class SpriteVideoGenerator(Generator):
         width: channels of the sprite generator's last hidden layer.
         sprite_size: side of a drawn sprite in pixels (``None``: 28 · H / 64).
         speed: largest velocity component in pixels per frame (``None``: 3.6 · H / 64 · 1.5).
+        antialias: average a sprite down to its drawn size before translating it.
     """
 
     def __init__(
@@ -76,6 +81,7 @@ class SpriteVideoGenerator(Generator):
         width: int = 32,
         sprite_size: float | None = None,
         speed: float | None = None,
+        antialias: bool = False,
     ) -> None:
         name = type(self).__name__
         channels, frames, size, _ = video_shape(name, data_shape)
@@ -92,6 +98,7 @@ class SpriteVideoGenerator(Generator):
         self.num_sprites, self.content_dim, self.motion_dim = num_sprites, content_dim, motion_dim
         self.per_sprite = per_sprite
         self.speed = float(speed if speed is not None else 1.5 * 3.6 * size / 64)
+        self.antialias = bool(antialias)
         self.image = DCGANGenerator(data_shape=(channels, SPRITE, SPRITE),
                                     latent_dim=content_dim, width=check_width(name, width))
         self.recurrent = nn.GRUCell(motion_dim, motion_dim)
@@ -125,6 +132,9 @@ class SpriteVideoGenerator(Generator):
         gx = (size / s) * centres + ((size - 2 * x) / s - 1)[:, None]  # (N·T, W)
         gy = (size / s) * centres + ((size - 2 * y) / s - 1)[:, None]  # (N·T, H)
         grid = torch.stack(torch.broadcast_tensors(gx[:, None, :], gy[:, :, None]), dim=-1)
+        drawn_px = round(s)
+        if self.antialias and drawn_px < sprites.shape[-1]:  # average down, then translate
+            sprites = F.adaptive_avg_pool2d(sprites, drawn_px)
         source = sprites.repeat_interleave(frames, dim=0)
         drawn = F.grid_sample(source, grid, mode="bilinear", padding_mode="zeros",
                               align_corners=False)

@@ -291,17 +291,29 @@ def test_sprite_generator_draws_sprites_along_bouncing_paths():
     big = g.render(ink, torch.tensor([[[10.0, 20.0]]]))[0, 0]
     small = half.render(ink, torch.tensor([[[5.0, 10.0]]]))[0, 0]
     torch.testing.assert_close(torch.nn.functional.avg_pool2d(big, 2), small, atol=1e-5, rtol=0)
-    # ... and, with antialias, at sub-pixel positions: a one-pixel stroke keeps its ink (a
-    # quarter of it at half size) wherever it is drawn; sampled at stride 2 it can vanish
+    # ... but at half-pixel positions it samples one pixel in four; with antialias the sprite is
+    # drawn on the 64x64 canvas and averaged down, the data's process, at every position
     smooth = SpriteVideoGenerator((1, 8, 32, 32), width=8, antialias=True)
-    torch.testing.assert_close(smooth.render(ink, torch.tensor([[[5.0, 10.0]]]))[0, 0], small,
-                               atol=1e-5, rtol=0)
+    assert smooth.supersample == 2
+
+    def pooled(frames):
+        return torch.nn.functional.avg_pool2d(frames[0, 0], 2)
+
+    for y, x in ((5.0, 10.0), (5.5, 10.5), (5.25, 9.75)):
+        big = g.render(ink, torch.tensor([[[2 * y, 2 * x]]]))
+        torch.testing.assert_close(pooled(smooth.render(ink, torch.tensor([[[y, x]]]))),
+                                   pooled(big), atol=1e-5, rtol=0)
+    # so a one-pixel stroke keeps its ink (a quarter of it at half size) wherever it is drawn;
+    # sampled at stride 2 it can vanish
     dot = torch.zeros(1, 1, 28, 28)
     dot[0, 0, 13, 13] = 1
     for p in (5.0, 5.25, 5.5, 5.75):
-        ink_drawn = smooth.render(dot, torch.tensor([[[p, p + 0.5]]])).sum()
+        ink_drawn = pooled(smooth.render(dot, torch.tensor([[[p, p + 0.5]]]))).sum()
         torch.testing.assert_close(ink_drawn, torch.tensor(0.25), atol=1e-5, rtol=0)
     assert half.render(dot, torch.tensor([[[5.25, 5.25]]])).sum() < 0.2
+    assert smooth(smooth.sample_latent(2)).shape == (2, 1, 8, 32, 32)
+    with pytest.raises(ValueError, match="sprite_size"):
+        SpriteVideoGenerator((1, 8, 32, 32), sprite_size=12, antialias=True)
     # the broadcast grid is affine_grid's for a scaled translation, at sub-pixel positions too
     paths = torch.tensor([[[3.3, 7.8], [0.5, 35.9]]])
     theta = torch.zeros(2, 2, 3)

@@ -18,10 +18,11 @@ Kavukcuoglu 2015, arXiv:1506.02025):
 * frame ``t`` draws every sprite at ``p_t`` with a spatial transformer (bilinear sampling, so
   the frame is differentiable in the sprites and the paths) on a black background and merges
   them by maximum, as Moving MNIST's generator merges its digits; values are mapped to [-1, 1].
-  With ``antialias``, a sprite drawn smaller than 28 px is first averaged down to its drawn
-  size (as the data's frames are averaged down from 64×64), so the transformer only translates
-  it; without, the 28 px sprite is sampled at a coarser stride, which skips strokes at sub-pixel
-  positions (a drawn digit flickers as it moves).
+  With ``antialias``, a sprite drawn smaller than 28 px is drawn at its own 28 px on a canvas
+  ``28 / sprite_size`` times larger, merged there and averaged down over blocks, as Moving MNIST's
+  frames are drawn on 64×64 and averaged down; without, the 28 px sprite is sampled at a coarser
+  stride: the block average at whole-pixel positions, but at half-pixel positions one pixel in
+  four, so strokes between the samples are skipped (a drawn digit flickers as it moves).
 
 The sprite is drawn at ``sprite_size`` pixels (28 on a 64×64 frame, 14 on 32×32: the digit's
 size in Moving MNIST's data at that resolution); ``speed`` bounds a velocity component in pixels
@@ -68,7 +69,8 @@ class SpriteVideoGenerator(Generator):
         width: channels of the sprite generator's last hidden layer.
         sprite_size: side of a drawn sprite in pixels (``None``: 28 · H / 64).
         speed: largest velocity component in pixels per frame (``None``: 3.6 · H / 64 · 1.5).
-        antialias: average a sprite down to its drawn size before translating it.
+        antialias: draw on a canvas at the sprites' own resolution and average it down
+            (``28 / sprite_size`` must be a whole number: 2 on 32×32 frames).
     """
 
     def __init__(
@@ -98,7 +100,12 @@ class SpriteVideoGenerator(Generator):
         self.num_sprites, self.content_dim, self.motion_dim = num_sprites, content_dim, motion_dim
         self.per_sprite = per_sprite
         self.speed = float(speed if speed is not None else 1.5 * 3.6 * size / 64)
-        self.antialias = bool(antialias)
+        factor = SPRITE / self.sprite_size
+        if antialias and abs(factor - round(factor)) > 1e-6:
+            raise ValueError(f"{name}: antialias draws on a canvas {SPRITE}/sprite_size times "
+                             f"larger, which must be a whole number; sprite_size is "
+                             f"{self.sprite_size} (use antialias: false)")
+        self.supersample = round(factor) if antialias else 1  # canvas pixels per frame pixel
         self.image = DCGANGenerator(data_shape=(channels, SPRITE, SPRITE),
                                     latent_dim=content_dim, width=check_width(name, width))
         self.recurrent = nn.GRUCell(motion_dim, motion_dim)
@@ -119,11 +126,12 @@ class SpriteVideoGenerator(Generator):
         return reflect(start[:, None] + torch.stack(steps, dim=1).cumsum(dim=1), extent)
 
     def render(self, sprites: Tensor, paths: Tensor) -> Tensor:
-        """Sprites ``(N, C, 28, 28)`` in [0, 1] drawn along ``paths (N, T, 2)``: frames
-        ``(N, T, C, H, W)`` on black."""
+        """Sprites ``(N, C, 28, 28)`` in [0, 1] drawn along ``paths (N, T, 2)`` (frame pixels) on
+        black: ``(N, T, C, H·f, W·f)`` on the drawing canvas, ``f = self.supersample``."""
         n, frames = paths.shape[:2]
-        size, s = self.data_shape[2], self.sprite_size
-        y, x = paths.reshape(n * frames, 2).unbind(1)
+        f = self.supersample
+        size, s = self.data_shape[2] * f, self.sprite_size * f
+        y, x = (f * paths).reshape(n * frames, 2).unbind(1)
         # output pixel centre (u, v) reads sprite coordinates (u - y, v - x), scaled by 28 / s:
         # affine_grid's grid for theta = [[size/s, 0, (size - 2x)/s - 1], [0, size/s, ...]],
         # built by broadcasting (a translation needs no (N, H·W, 3) x (N, 3, 2) product)
@@ -132,9 +140,6 @@ class SpriteVideoGenerator(Generator):
         gx = (size / s) * centres + ((size - 2 * x) / s - 1)[:, None]  # (N·T, W)
         gy = (size / s) * centres + ((size - 2 * y) / s - 1)[:, None]  # (N·T, H)
         grid = torch.stack(torch.broadcast_tensors(gx[:, None, :], gy[:, :, None]), dim=-1)
-        drawn_px = round(s)
-        if self.antialias and drawn_px < sprites.shape[-1]:  # average down, then translate
-            sprites = F.adaptive_avg_pool2d(sprites, drawn_px)
         source = sprites.repeat_interleave(frames, dim=0)
         drawn = F.grid_sample(source, grid, mode="bilinear", padding_mode="zeros",
                               align_corners=False)
@@ -147,4 +152,7 @@ class SpriteVideoGenerator(Generator):
         sprites = (self.image(per[:, : self.content_dim]) + 1) / 2  # tanh -> [0, 1]
         frames = self.render(sprites, self.paths(per))  # (B·S, T, C, H, W)
         frames = frames.reshape(b, k, *frames.shape[1:]).amax(dim=1)  # merged by maximum
+        if self.supersample > 1:  # the canvas averaged down to the frame
+            frames = F.avg_pool2d(frames.flatten(0, 1), self.supersample)
+            frames = frames.reshape(b, -1, *frames.shape[1:])
         return (frames * 2 - 1).transpose(1, 2)  # (B, C, T, H, W) in [-1, 1]

@@ -98,3 +98,30 @@ def test_pacgan_table_is_one_recipe_with_one_name_per_cell(tmp_path):
             assert named.name == f"pacgan{m}_{data}" and named.data.batch_size == 100 * m
             for part in ("model", "net", "data", "loss", "regularizer"):
                 assert named[part] == swept[part], (m, data, part)
+
+
+def test_r3gan_script_keeps_the_rows_it_does_not_rerun(tmp_path, monkeypatch):
+    """``r3gan_stacked_mnist.py --rows``: the other rows' runs are read back from the results CSV
+    with the types a fresh run has, so the rewritten table keeps them exactly."""
+    import sys
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "experiments"))
+    monkeypatch.delitem(sys.modules, "r3gan_stacked_mnist", raising=False)
+    import launch
+    import r3gan_stacked_mnist as script
+
+    runs = [
+        {"row": "gan_r1", "seed": s, "status": "finished", "iteration": 5000, "modes": 960.0 + s,
+         "kl": 0.5 + s / 10, "wall_s": 300.5, "cpu_s": 290.0 + s, "exit_code": 0, "resumed": False}
+        for s in (0, 1)
+    ] + [{"row": "rpgan_r1", "seed": 0, "status": "diverged", "iteration": 1234, "modes": None,
+          "kl": None, "wall_s": 10.0, "cpu_s": 9.0, "exit_code": 1, "resumed": False}]
+    path = tmp_path / "results.csv"
+    launch.write_rows(runs, path)
+    back = script.read_results(path)
+    assert [(r["seed"], r["iteration"], r["modes"], r["cpu_s"]) for r in back] == [
+        (r["seed"], r["iteration"], r["modes"], r["cpu_s"]) for r in runs]
+    assert script.table(back) == script.table(runs)
+    assert "| GAN + R1 | Fail | 960.5 ± 0.5 |" in script.table(back)
+    assert "1 of 1 (at iteration 1234)" in script.table(back)
+    assert script.read_results(tmp_path / "missing.csv") == []

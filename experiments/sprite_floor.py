@@ -5,7 +5,8 @@ Scores a trained ``SpriteVideoGenerator`` checkpoint with ``fvd_mmnistnet`` (the
 
 * ``real digits, <renderer>``: the run's paths, but each sprite a random MNIST training digit,
   drawn by the stride renderer (``antialias: false``) or on the 28 px canvas averaged down
-  (``antialias: true``); with ``snapped`` the positions are rounded down to the data's grid
+  (``antialias: true``), or averaged down first and then resampled (quickstart stage E's
+  renderer); with ``snapped`` the positions are rounded down to the data's grid
   (whole pixels of the 64x64 canvas), as Moving MNIST's generator draws them. The score is the
   floor that a generator drawing perfect digits could reach along these paths;
 * ``constant velocity``: the run's own sprites, each moving at the velocity of its first frame
@@ -20,6 +21,7 @@ import argparse
 import copy
 
 import torch
+import torch.nn.functional as F
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 from torch import Tensor, nn
@@ -48,6 +50,18 @@ class Snapped(SpriteVideoGenerator):
 
     def paths(self, z: Tensor) -> Tensor:
         return torch.floor(super().paths(z) * 64 / self.data_shape[2]) * self.data_shape[2] / 64
+
+
+class PooledFirst(SpriteVideoGenerator):
+    """The first ``antialias`` (quickstart stage E): each sprite averaged down to its drawn size,
+    then resampled at its sub-pixel position on the frame itself."""
+
+    def render(self, sprites: Tensor, paths: Tensor) -> Tensor:
+        return super().render(F.adaptive_avg_pool2d(sprites, round(self.sprite_size)), paths)
+
+
+class SnappedPooledFirst(Snapped, PooledFirst):
+    """Stage E's renderer at the data's positions."""
 
 
 class ConstantVelocity(SpriteVideoGenerator):
@@ -95,6 +109,10 @@ def main() -> None:
         "the run's generator": g,
         "real digits, stride renderer": variant(g, digits=True, supersample=1),
         "real digits, stride renderer, snapped": variant(g, Snapped, digits=True, supersample=1),
+        "real digits, each averaged down, then resampled (stage E)":
+            variant(g, PooledFirst, digits=True, supersample=1),
+        "real digits, each averaged down, then resampled (stage E), snapped":
+            variant(g, SnappedPooledFirst, digits=True, supersample=1),
         "real digits, drawn at 28 px and averaged down": variant(g, digits=True, supersample=2),
         "real digits, drawn at 28 px and averaged down, snapped":
             variant(g, Snapped, digits=True, supersample=2),

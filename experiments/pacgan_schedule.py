@@ -67,6 +67,13 @@ def ordered_at(stats, iteration: int, margin: float = 0.0) -> bool:
     return modes >= margin * modes_se and -kl >= margin * kl_se
 
 
+def published_difference(column: int) -> float:
+    """PacGAN2 − GAN of the paper's means in column ``column`` of ``PUBLISHED``."""
+    def mean(model):
+        return float(PUBLISHED[model][column].split(" ± ")[0])
+    return mean("PacGAN2") - mean("GAN")
+
+
 def table(stats) -> str:
     iterations = sorted({it for _, it in stats})
     lines = ["| iterations (% of 400k) | GAN modes | PacGAN2 modes | GAN high quality (%) | "
@@ -92,7 +99,8 @@ def table(stats) -> str:
                else "yes" if ordered_at(stats, it) else "no") + " |")
     lines.append(f"| published (400,000, 10 runs) | {PUBLISHED['GAN'][0]} | "
                  f"{PUBLISHED['PacGAN2'][0]} | {PUBLISHED['GAN'][1]} | {PUBLISHED['PacGAN2'][1]} "
-                 f"| {PUBLISHED['GAN'][2]} | {PUBLISHED['PacGAN2'][2]} | +6.5 | -0.57 | yes |")
+                 f"| {PUBLISHED['GAN'][2]} | {PUBLISHED['PacGAN2'][2]} | "
+                 f"{published_difference(0):+.1f} | {published_difference(2):+.2f} | yes |")
     return "\n".join(lines)
 
 

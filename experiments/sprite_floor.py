@@ -23,14 +23,14 @@ import copy
 import torch
 import torch.nn.functional as F
 from hydra.utils import instantiate
-from omegaconf import OmegaConf
 from torch import Tensor, nn
 
 from gan_lab.build import load_checkpoint
 from gan_lab.cli import compose
 from gan_lab.data.mnist import load_mnist
-from gan_lab.metrics.evaluation import EvalContext, run_evaluators
-from gan_lab.nets.video.sprites import SpriteVideoGenerator, reflect
+from gan_lab.evaluate import eval_context
+from gan_lab.metrics.evaluation import run_evaluators
+from gan_lab.nets.video.sprites import SpriteVideoGenerator
 
 
 class RealDigits(nn.Module):
@@ -69,16 +69,11 @@ class ConstantVelocity(SpriteVideoGenerator):
 
     speed_px: float | None = None
 
-    def paths(self, z: Tensor) -> Tensor:
-        c, m, frames = self.content_dim, self.motion_dim, self.data_shape[1]
-        extent = self.data_shape[2] - self.sprite_size
-        start = extent * torch.sigmoid(z[:, c : c + 2])
-        noise = z[:, c + 2 + m :].reshape(len(z), frames, m)
-        h = self.recurrent(noise[:, 0], z[:, c + 2 : c + 2 + m])
-        v = self.speed * torch.tanh(self.velocity(h))
+    def velocities(self, z: Tensor) -> Tensor:
+        v = super().velocities(z)[:, :1]
         if self.speed_px is not None:
             v = self.speed_px * v / v.norm(dim=-1, keepdim=True)
-        return reflect(start[:, None] + v[:, None].expand(-1, frames, -1).cumsum(dim=1), extent)
+        return v.expand(-1, self.data_shape[1], -1)
 
 
 def variant(g: SpriteVideoGenerator, cls: type | None = None, digits: bool = False,
@@ -121,16 +116,13 @@ def main() -> None:
             variant(g, ConstantVelocity, speed_px=data_speed),
     }
     cfg = compose("eval", [f"ckpt={args.ckpt}", "metrics=[fvd_mmnistnet]"])  # eval's protocol
-    data_config = dict(module.run_config["data"])
-    datamodule = instantiate(OmegaConf.create(data_config), _convert_="all")
     evaluators = instantiate(cfg.metrics, _convert_="all")
+    ctx = eval_context(module, cfg)
     print("| variant | fvd_mmnistnet_16f |\n|---|---|")
     for name, net in variants.items():
         module.generator_ema = net
-        ctx = EvalContext(module=module, datamodule=datamodule, data_config=data_config,
-                          ema=True, seed=cfg.seed, cache_dir=cfg.cache_dir,
-                          batch_size=cfg.batch_size)
         print(f"| {name} | {run_evaluators(evaluators, ctx)[0].value:.1f} |", flush=True)
+
 
 if __name__ == "__main__":
     main()

@@ -11,6 +11,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from gan_lab.build import load_checkpoint
 from gan_lab.metrics.evaluation import EvalContext, Score, run_evaluators, write_metrics_json
+from gan_lab.modules.base import GANModule
 from gan_lab.text import format_table as text_table
 
 
@@ -25,6 +26,21 @@ def evaluate(cfg: DictConfig) -> tuple[list[Score], Path]:
         raise ValueError("no metrics selected: add e.g. metrics=[fid_mnistnet] (see conf/metrics/)")
     device = cfg.device or ("cuda" if torch.cuda.is_available() else "cpu")
     module = load_checkpoint(cfg.ckpt, map_location=device, trust=cfg.trust_checkpoint).to(device)
+    evaluators = instantiate(cfg.metrics, _convert_="all")
+    ctx = eval_context(module, cfg)
+    scores = run_evaluators(evaluators, ctx)
+    ckpt = Path(cfg.ckpt)
+    out = Path(cfg.out) if cfg.out else ckpt.parent / "metrics.json"
+    path = write_metrics_json(
+        scores, out, checkpoint=str(ckpt.resolve()), iteration=module.iteration,
+        run=module.run_config.get("name"), data_split=ctx.data_config.get("split"),
+    )
+    return scores, path
+
+
+def eval_context(module: GANModule, cfg: DictConfig) -> EvalContext:
+    """The protocol of ``gan-lab eval`` (``cfg``: conf/eval.yaml) for ``module``: its data set
+    rebuilt from its stored config, in ``cfg.split`` when given."""
     data_config = dict(module.run_config["data"])
     if cfg.split is not None:
         if "split" not in data_config:
@@ -33,25 +49,15 @@ def evaluate(cfg: DictConfig) -> tuple[list[Score], Path]:
                 "splits; leave split=null"
             )
         data_config["split"] = cfg.split
-    datamodule = instantiate(OmegaConf.create(data_config), _convert_="all")
-    evaluators = instantiate(cfg.metrics, _convert_="all")
-    ctx = EvalContext(
+    return EvalContext(
         module=module,
-        datamodule=datamodule,
+        datamodule=instantiate(OmegaConf.create(data_config), _convert_="all"),
         data_config=data_config,
         ema=cfg.ema,
         seed=cfg.seed,
         cache_dir=cfg.cache_dir,
         batch_size=cfg.batch_size,
     )
-    scores = run_evaluators(evaluators, ctx)
-    ckpt = Path(cfg.ckpt)
-    out = Path(cfg.out) if cfg.out else ckpt.parent / "metrics.json"
-    path = write_metrics_json(
-        scores, out, checkpoint=str(ckpt.resolve()), iteration=module.iteration,
-        run=module.run_config.get("name"), data_split=data_config.get("split"),
-    )
-    return scores, path
 
 
 def format_table(scores: list[Score]) -> str:

@@ -125,3 +125,29 @@ def test_r3gan_script_keeps_the_rows_it_does_not_rerun(tmp_path, monkeypatch):
     assert "| GAN + R1 | Fail | 960.5 ± 0.5 |" in script.table(back)
     assert "1 of 1 (at iteration 1234)" in script.table(back)
     assert script.read_results(tmp_path / "missing.csv") == []
+
+
+def test_sprite_floor_variants_replace_one_part_of_the_generator(monkeypatch):
+    """``experiments/sprite_floor.py``: real digits instead of the drawn sprites, positions on
+    the data's grid, and constant velocity at a given speed, each leaving the rest as it was."""
+    import torch
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "experiments"))
+    import sprite_floor as script
+
+    from gan_lab.nets.video.sprites import SpriteVideoGenerator
+
+    g = SpriteVideoGenerator((1, 8, 32, 32), width=8).eval()
+    z = g.sample_latent(4).reshape(8, -1)
+    z[:, g.content_dim : g.content_dim + 2] = 0  # every sprite starts mid-frame: no bounce
+    moving = script.variant(g, script.ConstantVelocity, speed_px=0.1)
+    steps = moving.paths(z).diff(dim=1)
+    torch.testing.assert_close(steps.norm(dim=-1), torch.full((8, 7), 0.1))
+    torch.testing.assert_close(steps, steps[:, :1].expand_as(steps))
+    snapped = script.variant(g, script.Snapped).paths(z)
+    assert torch.equal(snapped * 2, (snapped * 2).round()) and (g.paths(z) - snapped).max() < 0.5
+    digits = script.variant(g, digits=True, supersample=2)
+    clips = digits(g.sample_latent(3))
+    assert digits.supersample == 2 and g.supersample == 1  # a copy: g is left as it was
+    assert clips.shape == (3, 1, 8, 32, 32) and clips.min() >= -1 and clips.max() > 0.9
+    assert torch.equal(digits.paths(z), g.paths(z))

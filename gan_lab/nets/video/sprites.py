@@ -111,19 +111,25 @@ class SpriteVideoGenerator(Generator):
         self.recurrent = nn.GRUCell(motion_dim, motion_dim)
         self.velocity = nn.Linear(motion_dim, 2)
 
-    def paths(self, z: Tensor) -> Tensor:
-        """Top-left positions ``(B·S, T, 2)`` in pixels, ``(y, x)``, of the sprites of packed
-        per-sprite latents ``z (B·S, per_sprite)``."""
+    def velocities(self, z: Tensor) -> Tensor:
+        """Velocities ``(B·S, T, 2)`` in pixels per frame, ``(y, x)``, of packed per-sprite
+        latents ``z (B·S, per_sprite)``: the GRU's states read out, bounded by ``speed``."""
         c, m, frames = self.content_dim, self.motion_dim, self.data_shape[1]
-        extent = self.data_shape[2] - self.sprite_size
-        start = extent * torch.sigmoid(z[:, c : c + 2])
         h = z[:, c + 2 : c + 2 + m]
         noise = z[:, c + 2 + m :].reshape(len(z), frames, m)
         steps = []
         for t in range(frames):
             h = self.recurrent(noise[:, t], h)
             steps.append(self.speed * torch.tanh(self.velocity(h)))
-        return reflect(start[:, None] + torch.stack(steps, dim=1).cumsum(dim=1), extent)
+        return torch.stack(steps, dim=1)
+
+    def paths(self, z: Tensor) -> Tensor:
+        """Top-left positions ``(B·S, T, 2)`` in pixels, ``(y, x)``: the start plus the summed
+        :meth:`velocities`, folded back at the borders."""
+        c = self.content_dim
+        extent = self.data_shape[2] - self.sprite_size
+        start = extent * torch.sigmoid(z[:, c : c + 2])
+        return reflect(start[:, None] + self.velocities(z).cumsum(dim=1), extent)
 
     def render(self, sprites: Tensor, paths: Tensor) -> Tensor:
         """Sprites ``(N, C, 28, 28)`` in [0, 1] drawn along ``paths (N, T, 2)`` (frame pixels) on
